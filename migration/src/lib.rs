@@ -1,0 +1,14 @@
+//! Database migrations, run on `botmem serve` start (unless disabled) and by
+//! `botmem migrate`. Every tenant table keys and indexes `tenant_id` first.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_foundation::Migration)]
+    }
+}

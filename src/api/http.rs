@@ -1,0 +1,269 @@
+//! GraphQL over HTTP (POST and GET `/graphql`, GraphiQL for browsers),
+//! health and readiness. Follows the GraphQL-over-HTTP spec: the response
+//! media type is negotiated from `Accept`; with
+//! `application/graphql-response+json` a request that fails before
+//! execution gets HTTP 400, with `application/json` it gets 200.
+//! A missing or bad token is HTTP 401 with code `UNAUTHENTICATED`.
+use std::sync::Arc;
+
+use async_graphql::{
+    BatchRequest, BatchResponse, Request,
+    http::GraphiQLSource,
+    parser::{
+        parse_query,
+        types::{DocumentOperations, OperationType},
+    },
+};
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, RawQuery, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use serde_json::json;
+
+use super::BotmemSchema;
+use crate::{
+    auth::{Auth, Verifier},
+    domain::App,
+    error::Error,
+};
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub schema: BotmemSchema,
+    pub app: App,
+    pub verifier: Arc<Verifier>,
+    pub max_batch: usize,
+}
+
+pub fn router(state: HttpState, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(state)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl MediaType {
+    fn as_str(self) -> &'static str {
+        match self {
+            MediaType::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// `None`: the client accepts nothing we can send (406).
+fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(MediaType::GraphqlResponseJson);
+    };
+    let ranges: Vec<&str> = accept
+        .split(',')
+        .map(|r| r.split(';').next().unwrap_or("").trim())
+        .collect();
+    if ranges
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case("application/graphql-response+json"))
+    {
+        Some(MediaType::GraphqlResponseJson)
+    } else if ranges
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case("application/json") || *r == "application/*" || *r == "*/*")
+    {
+        Some(MediaType::Json)
+    } else if accept.trim().is_empty() {
+        Some(MediaType::GraphqlResponseJson)
+    } else {
+        None
+    }
+}
+
+fn json_response(status: StatusCode, media: MediaType, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.as_str()),
+    );
+    response
+}
+
+fn error_response(status: StatusCode, media: MediaType, error: Error) -> Response {
+    let error = error.into_graphql();
+    let body = json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
+    let mut response = json_response(status, media, body.to_string());
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// Verifies the bearer token and makes sure its tenant exists.
+pub async fn authenticate(
+    verifier: &Verifier,
+    app: &App,
+    authorization: Option<&str>,
+) -> Result<Auth, Error> {
+    let token = authorization
+        .and_then(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| Error::Unauthenticated("missing bearer token".into()))?;
+    let auth = verifier.verify(token)?;
+    app.admit(&auth).await?;
+    Ok(auth)
+}
+
+async fn execute(
+    state: &HttpState,
+    headers: &HeaderMap,
+    media: MediaType,
+    batch: BatchRequest,
+) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let auth = match authenticate(&state.verifier, &state.app, authorization).await {
+        Ok(auth) => auth,
+        Err(e @ Error::Unauthenticated(_)) => {
+            return error_response(StatusCode::UNAUTHORIZED, media, e);
+        }
+        Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, media, e),
+    };
+    if let BatchRequest::Batch(requests) = &batch
+        && requests.len() > state.max_batch
+    {
+        let message = format!("at most {} operations in one batch", state.max_batch);
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            media,
+            Error::bad_input("batch", message),
+        );
+    }
+    let response = state.schema.execute_batch(batch.data(auth)).await;
+    let status = if media == MediaType::GraphqlResponseJson && failed_before_execution(&response) {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".into());
+    json_response(status, media, body)
+}
+
+/// A request error (parse, validation, bad variables) leaves no data and
+/// errors that point at no field.
+fn failed_before_execution(response: &BatchResponse) -> bool {
+    let single = |r: &async_graphql::Response| {
+        r.data == async_graphql::Value::Null
+            && !r.errors.is_empty()
+            && r.errors.iter().all(|e| e.path.is_empty())
+    };
+    match response {
+        BatchResponse::Single(r) => single(r),
+        BatchResponse::Batch(rs) => !rs.is_empty() && rs.iter().all(single),
+    }
+}
+
+async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(e) => {
+            let message = format!("the body is not a GraphQL request: {e}");
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                Error::bad_input("body", message),
+            );
+        }
+    };
+    execute(&state, &headers, media, batch).await
+}
+
+async fn graphql_get(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let query = query.unwrap_or_default();
+    if wants_html && !query.split('&').any(|kv| kv.starts_with("query=")) {
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
+                .finish(),
+        )
+        .into_response();
+    }
+    let Some(media) = negotiate(&headers) else {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    };
+    let request = match async_graphql::http::parse_query_string(&query) {
+        Ok(request) => request,
+        Err(e) => {
+            let message = format!("the query string is not a GraphQL request: {e}");
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                Error::bad_input("query", message),
+            );
+        }
+    };
+    if is_mutation(&request) {
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            Error::bad_input("method", "mutations must be sent with POST"),
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, &headers, media, BatchRequest::Single(request)).await
+}
+
+fn is_mutation(request: &Request) -> bool {
+    let Ok(document) = parse_query(&request.query) else {
+        return false;
+    };
+    let ty = match (&document.operations, &request.operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name.as_str()).map(|op| op.node.ty)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    ty == Some(OperationType::Mutation)
+}
+
+async fn readyz(State(state): State<HttpState>) -> Response {
+    match state.app.store().ready().await {
+        Ok(true) => (StatusCode::OK, "ready").into_response(),
+        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),
+        Err(e) => {
+            tracing::warn!(error = ?e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! The GraphQL API: types and resolvers that only translate between GraphQL
+//! and the domain, and the HTTP endpoints that serve them.
+mod bots;
+mod connection;
+mod context;
+mod conversations;
+mod enums;
+pub mod http;
+mod objects;
+mod scalars;
+mod users;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::domain::App;
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    bots::BotQuery,
+    users::UserQuery,
+    conversations::ConversationQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    bots::BotMutation,
+    users::UserMutation,
+    conversations::ConversationMutation,
+);
+
+pub type BotmemSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Depth and complexity limits keep one query from fanning out without end.
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(16)
+        .limit_complexity(2_000)
+}
+
+pub fn schema(app: App) -> BotmemSchema {
+    builder().data(app).finish()
+}
+
+/// The SDL, as printed by `botmem schema` and committed as `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

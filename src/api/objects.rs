@@ -1,0 +1,274 @@
+//! Output types. Each wraps a domain value; nested fields call the domain
+//! with the caller's auth, exactly like top-level fields.
+use async_graphql::{Context, Object, Result, SimpleObject};
+use uuid::Uuid;
+
+use super::{
+    connection::{ConversationConnection, Node, UserConnection},
+    context::{app, auth},
+    enums::{ConversationStatus, EndReason, MemoryScope, PromotionMode, Role},
+    scalars::DateTime,
+};
+use crate::{
+    domain::{self, ConversationFilter, Duration, PageRequest},
+    error::Error,
+};
+
+pub struct Viewer;
+
+#[Object]
+impl Viewer {
+    async fn subject(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(auth(ctx)?.subject.clone())
+    }
+
+    async fn tenant(&self, ctx: &Context<'_>) -> Result<Tenant> {
+        Ok(Tenant(app(ctx).tenant(auth(ctx)?).await?))
+    }
+
+    async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
+        Ok(auth(ctx)?.roles.iter().map(|r| (*r).into()).collect())
+    }
+
+    /// The bots this token is limited to; null when it may use all.
+    async fn bots(&self, ctx: &Context<'_>) -> Result<Option<Vec<Uuid>>> {
+        Ok(auth(ctx)?
+            .bots
+            .as_ref()
+            .map(|b| b.iter().map(|id| id.0).collect()))
+    }
+}
+
+pub struct Tenant(pub domain::Tenant);
+
+#[Object]
+impl Tenant {
+    async fn id(&self) -> &str {
+        self.0.id.as_str()
+    }
+    /// Cron with seconds: when the janitor sweeps this tenant.
+    async fn janitor_schedule(&self) -> &str {
+        &self.0.janitor_schedule
+    }
+    /// Largest value of one variable or KV entry, in bytes of JSON.
+    async fn max_value_bytes(&self) -> i32 {
+        self.0.max_value_bytes
+    }
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct RetentionPolicy {
+    name: String,
+    ttl: Duration,
+    scopes: Vec<MemoryScope>,
+}
+
+#[derive(SimpleObject)]
+pub struct PromotionPolicy {
+    mode: PromotionMode,
+    names: Vec<String>,
+}
+
+pub struct Bot(pub domain::Bot);
+
+impl Node for Bot {
+    fn cursor_id(&self) -> Uuid {
+        self.0.id.0
+    }
+}
+
+#[Object]
+impl Bot {
+    async fn id(&self) -> Uuid {
+        self.0.id.0
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// How long a conversation may be idle before it expires.
+    async fn session_timeout(&self) -> Duration {
+        self.0.session_timeout
+    }
+    async fn retention_policies(&self) -> Vec<RetentionPolicy> {
+        self.0
+            .retention_policies
+            .iter()
+            .map(|p| RetentionPolicy {
+                name: p.name.clone(),
+                ttl: p.ttl,
+                scopes: p.scopes.iter().map(|s| (*s).into()).collect(),
+            })
+            .collect()
+    }
+    async fn promotion(&self) -> PromotionPolicy {
+        PromotionPolicy {
+            mode: self.0.promotion.mode.into(),
+            names: self.0.promotion.names.clone(),
+        }
+    }
+    async fn last_messages_kept(&self) -> i32 {
+        self.0.last_messages_kept
+    }
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
+    }
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
+    }
+
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+        external_id: Option<String>,
+    ) -> Result<UserConnection> {
+        let page = PageRequest::new(first.unwrap_or(20), after.as_deref())?;
+        let users = app(ctx)
+            .bot_users(auth(ctx)?, self.0.id, external_id.as_deref(), page)
+            .await?;
+        Ok(UserConnection::from_page(users, User))
+    }
+
+    async fn conversations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+        status: Option<ConversationStatus>,
+    ) -> Result<ConversationConnection> {
+        let filter = ConversationFilter {
+            bot: Some(self.0.id),
+            user: None,
+            status: status.map(Into::into),
+        };
+        conversations(ctx, filter, first, after).await
+    }
+}
+
+async fn conversations(
+    ctx: &Context<'_>,
+    filter: ConversationFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<ConversationConnection> {
+    let page = PageRequest::new(first.unwrap_or(20), after.as_deref())?;
+    let found = app(ctx).conversations(auth(ctx)?, filter, page).await?;
+    Ok(ConversationConnection::from_page(found, Conversation))
+}
+
+pub struct User(pub domain::User);
+
+impl Node for User {
+    fn cursor_id(&self) -> Uuid {
+        self.0.id.0
+    }
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> Uuid {
+        self.0.id.0
+    }
+    async fn bot_id(&self) -> Uuid {
+        self.0.bot_id.0
+    }
+    async fn channel(&self) -> &str {
+        &self.0.channel
+    }
+    async fn external_id(&self) -> &str {
+        &self.0.external_id
+    }
+    async fn first_name(&self) -> Option<&str> {
+        self.0.first_name.as_deref()
+    }
+    async fn last_name(&self) -> Option<&str> {
+        self.0.last_name.as_deref()
+    }
+    async fn avatar_url(&self) -> Option<&str> {
+        self.0.avatar_url.as_deref()
+    }
+    async fn locale(&self) -> Option<&str> {
+        self.0.locale.as_deref()
+    }
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
+    }
+
+    async fn conversations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+        status: Option<ConversationStatus>,
+    ) -> Result<ConversationConnection> {
+        let filter = ConversationFilter {
+            bot: None,
+            user: Some(self.0.id),
+            status: status.map(Into::into),
+        };
+        conversations(ctx, filter, first, after).await
+    }
+}
+
+pub struct Conversation(pub domain::Conversation);
+
+impl Node for Conversation {
+    fn cursor_id(&self) -> Uuid {
+        self.0.id.0
+    }
+}
+
+#[Object]
+impl Conversation {
+    async fn id(&self) -> Uuid {
+        self.0.id.0
+    }
+    async fn bot_id(&self) -> Uuid {
+        self.0.bot_id.0
+    }
+    async fn user(&self, ctx: &Context<'_>) -> Result<User> {
+        let user = app(ctx)
+            .user(auth(ctx)?, self.0.user_id)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+        Ok(User(user))
+    }
+    async fn status(&self) -> ConversationStatus {
+        self.0.status.into()
+    }
+    async fn end_reason(&self) -> Option<EndReason> {
+        self.0.end_reason.map(Into::into)
+    }
+    async fn channel(&self) -> &str {
+        &self.0.channel
+    }
+    async fn culture(&self) -> Option<&str> {
+        self.0.culture.as_deref()
+    }
+    async fn debug(&self) -> bool {
+        self.0.debug
+    }
+    async fn channel_provider(&self) -> Option<&str> {
+        self.0.channel_provider.as_deref()
+    }
+    async fn is_proxy(&self) -> bool {
+        self.0.is_proxy
+    }
+    async fn started_at(&self) -> DateTime {
+        self.0.started_at.into()
+    }
+    async fn last_activity_at(&self) -> DateTime {
+        self.0.last_activity_at.into()
+    }
+    /// When the session times out if nothing happens; null once ended.
+    async fn expires_at(&self) -> Option<DateTime> {
+        self.0.expires_at.map(Into::into)
+    }
+    async fn ended_at(&self) -> Option<DateTime> {
+        self.0.ended_at.map(Into::into)
+    }
+}

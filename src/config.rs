@@ -1,0 +1,155 @@
+//! Configuration: defaults, then an optional TOML file, then `BOTMEM_*`
+//! environment variables. Checked once at start ([`Config::validate`]) so a
+//! bad value stops the process with a message naming the setting.
+use std::{net::SocketAddr, path::PathBuf};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+
+/// Used when no key is configured, so `botmem serve` works out of the box.
+/// The server logs a warning whenever it is in use.
+pub const DEVELOPMENT_SECRET: &str = "botmem-development-secret-not-for-production";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// HS256 shared secret.
+    pub jwt_secret: Option<String>,
+    /// RS256/ES256 public key, PEM.
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// RS256/ES256 public keys, a JWKS document (`{"keys": [...]}`).
+    pub jwt_jwks_file: Option<PathBuf>,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
+    /// Seconds of clock skew tolerated on `exp`/`nbf`.
+    pub jwt_leeway_secs: u64,
+    pub log_format: LogFormat,
+    /// Run migrations when `serve` starts.
+    pub migrate: bool,
+    pub db_max_connections: u32,
+    /// Most operations in one batched HTTP request.
+    pub max_batch: usize,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    #[serde(skip)]
+    pub clock: Clock,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://botmem.db?mode=rwc".into(),
+            listen: ([127, 0, 0, 1], 8080).into(),
+            jwt_secret: None,
+            jwt_public_key_file: None,
+            jwt_jwks_file: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            jwt_leeway_secs: 60,
+            log_format: LogFormat::Text,
+            migrate: true,
+            db_max_connections: 16,
+            max_batch: 10,
+            max_body_bytes: 1 << 20,
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// What `botmem --help` prints about configuration.
+pub const ENV_HELP: &str = "\
+Configuration (environment, or the same keys in lowercase in the --config TOML file):
+  BOTMEM_DATABASE_URL         sqlite://botmem.db?mode=rwc (default) or postgres://user@host/db
+  BOTMEM_LISTEN               address to serve on (default 127.0.0.1:8080)
+  BOTMEM_JWT_SECRET           HS256 shared secret
+  BOTMEM_JWT_PUBLIC_KEY_FILE  RS256/ES256 public key (PEM)
+  BOTMEM_JWT_JWKS_FILE        RS256/ES256 public keys (JWKS JSON file)
+  BOTMEM_JWT_ISSUER           required `iss` claim, when set
+  BOTMEM_JWT_AUDIENCE         required `aud` claim, when set
+  BOTMEM_JWT_LEEWAY_SECS      clock skew allowed on exp/nbf (default 60)
+  BOTMEM_LOG_FORMAT           text (default) or json
+  BOTMEM_MIGRATE              run migrations on `serve` start (default true)
+  BOTMEM_DB_MAX_CONNECTIONS   database pool size (default 16)
+  BOTMEM_MAX_BATCH            most operations in one batched request (default 10)
+  BOTMEM_MAX_BODY_BYTES       largest request body (default 1048576)
+With no JWT key configured, a development secret is used and `serve` prints an admin
+token for tenant `dev`: never run like that in production.
+Log verbosity: RUST_LOG (default info).";
+
+impl Config {
+    /// Defaults, then the optional file, then the environment.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Config, String> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(format!("config file {} does not exist", file.display()));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("BOTMEM_"))
+            .extract()
+            .map_err(|e| format!("invalid configuration: {e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return Err(format!(
+                "BOTMEM_DATABASE_URL must start with sqlite: or postgres://, got {:?}",
+                self.database_url
+            ));
+        }
+        let keys = [
+            self.jwt_secret.is_some(),
+            self.jwt_public_key_file.is_some(),
+            self.jwt_jwks_file.is_some(),
+        ];
+        if keys.iter().filter(|set| **set).count() > 1 {
+            return Err(
+                "set only one of BOTMEM_JWT_SECRET, BOTMEM_JWT_PUBLIC_KEY_FILE, \
+                 BOTMEM_JWT_JWKS_FILE: the key decides the accepted algorithms"
+                    .into(),
+            );
+        }
+        if matches!(&self.jwt_secret, Some(s) if s.len() < 32) {
+            return Err("BOTMEM_JWT_SECRET must be at least 32 bytes".into());
+        }
+        if self.db_max_connections == 0 {
+            return Err("BOTMEM_DB_MAX_CONNECTIONS must be at least 1".into());
+        }
+        if self.max_batch == 0 {
+            return Err("BOTMEM_MAX_BATCH must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    pub fn uses_development_secret(&self) -> bool {
+        self.jwt_secret.is_none()
+            && self.jwt_public_key_file.is_none()
+            && self.jwt_jwks_file.is_none()
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}

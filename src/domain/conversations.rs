@@ -1,0 +1,203 @@
+use chrono::{DateTime, Utc};
+
+use super::{App, Page, PageRequest, UpsertUser, UserProfile, validate_optional_text};
+use crate::{
+    auth::{Auth, Capability},
+    error::{Error, Result},
+    ids::{BotId, ConversationId, UserId},
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConversationStatus {
+    Active,
+    Ended,
+    Expired,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    Completed,
+    Abandoned,
+    Timeout,
+}
+
+#[derive(Clone, Debug)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub bot_id: BotId,
+    pub user_id: UserId,
+    pub status: ConversationStatus,
+    pub end_reason: Option<EndReason>,
+    pub channel: String,
+    pub culture: Option<String>,
+    pub debug: bool,
+    pub channel_provider: Option<String>,
+    pub is_proxy: bool,
+    pub started_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl Conversation {
+    /// A session whose timeout has passed is expired at once for every
+    /// reader, whether or not the janitor has finalized it yet.
+    pub fn as_seen_at(mut self, now: DateTime<Utc>) -> Conversation {
+        if self.status == ConversationStatus::Active
+            && let Some(expires_at) = self.expires_at
+            && expires_at <= now
+        {
+            self.status = ConversationStatus::Expired;
+            self.end_reason = Some(EndReason::Timeout);
+            self.ended_at = Some(expires_at);
+            self.expires_at = None;
+        }
+        self
+    }
+}
+
+/// Who the conversation is with.
+#[derive(Clone, Debug)]
+pub enum UserSelector {
+    Id(UserId),
+    /// Found, or created, by channel and external id.
+    External {
+        channel: String,
+        external_id: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct StartConversation {
+    pub bot_id: BotId,
+    pub user: UserSelector,
+    pub culture: Option<String>,
+    pub debug: bool,
+    pub channel_provider: Option<String>,
+    pub is_proxy: bool,
+    /// Prefilled short-term memory: a JSON object.
+    pub memory: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ConversationFilter {
+    pub bot: Option<BotId>,
+    pub user: Option<UserId>,
+    pub status: Option<ConversationStatus>,
+}
+
+impl App {
+    pub async fn start_conversation(
+        &self,
+        auth: &Auth,
+        input: StartConversation,
+    ) -> Result<Conversation> {
+        let bot = self.bot_for(auth, Capability::Write, input.bot_id).await?;
+        if input.memory.is_some() {
+            return Err(Error::bad_input(
+                "memory",
+                "prefilled memory is not supported by this server version",
+            ));
+        }
+        let user = match input.user {
+            UserSelector::Id(id) => UserSelector::Id(id),
+            UserSelector::External {
+                channel,
+                external_id,
+            } => {
+                let checked = UpsertUser {
+                    bot_id: bot.id,
+                    channel,
+                    external_id,
+                    profile: UserProfile::default(),
+                }
+                .validate()?;
+                UserSelector::External {
+                    channel: checked.channel,
+                    external_id: checked.external_id,
+                }
+            }
+        };
+        let now = self.clock.now();
+        let draft = Conversation {
+            id: ConversationId::generate(),
+            bot_id: bot.id,
+            // Filled in by the store once the user is resolved.
+            user_id: UserId(uuid::Uuid::nil()),
+            status: ConversationStatus::Active,
+            end_reason: None,
+            channel: String::new(),
+            culture: super::users::validate_locale("culture", input.culture.as_deref())?,
+            debug: input.debug,
+            channel_provider: validate_optional_text(
+                "channelProvider",
+                input.channel_provider.as_deref(),
+                100,
+            )?,
+            is_proxy: input.is_proxy,
+            started_at: now,
+            last_activity_at: now,
+            expires_at: Some(now + bot.session_timeout.as_timedelta()),
+            ended_at: None,
+        };
+        self.store
+            .start_conversation(&auth.tenant, &user, draft)
+            .await
+    }
+
+    pub async fn conversation(
+        &self,
+        auth: &Auth,
+        id: ConversationId,
+    ) -> Result<Option<Conversation>> {
+        auth.require(Capability::Read)?;
+        let found = self.store.find_conversation(&auth.tenant, id).await?;
+        let now = self.clock.now();
+        Ok(found
+            .filter(|c| auth.may_see_bot(c.bot_id))
+            .map(|c| c.as_seen_at(now)))
+    }
+
+    /// Marks activity: the session timeout starts again from now.
+    pub async fn touch_conversation(
+        &self,
+        auth: &Auth,
+        id: ConversationId,
+    ) -> Result<Conversation> {
+        auth.require(Capability::Write)?;
+        let now = self.clock.now();
+        let conversation = self
+            .store
+            .find_conversation(&auth.tenant, id)
+            .await?
+            .filter(|c| auth.may_see_bot(c.bot_id))
+            .ok_or(Error::NotFound("conversation"))?;
+        let bot = self
+            .bot_for(auth, Capability::Write, conversation.bot_id)
+            .await?;
+        let expires_at = now + bot.session_timeout.as_timedelta();
+        self.store
+            .touch_conversation(&auth.tenant, id, now, expires_at)
+            .await?
+            .ok_or(Error::ConversationEnded)
+    }
+
+    /// Conversations of a bot or of a user, as the filter says.
+    pub async fn conversations(
+        &self,
+        auth: &Auth,
+        filter: ConversationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Conversation>> {
+        auth.require(Capability::Read)?;
+        if let Some(bot) = filter.bot {
+            auth.require_bot(Capability::Read, bot)?;
+        }
+        let now = self.clock.now();
+        let page = self
+            .store
+            .list_conversations(&auth.tenant, &filter, now, &page)
+            .await?;
+        page.try_map(|c| Ok(c.as_seen_at(now)))
+    }
+}

@@ -1,0 +1,47 @@
+//! The rules of botmem, free of GraphQL and HTTP. Every operation takes the
+//! caller's [`Auth`](crate::auth::Auth), checks it, validates input into
+//! typed values, and asks the store.
+mod bots;
+mod conversations;
+mod duration;
+mod page;
+mod tenants;
+mod text;
+mod users;
+
+pub use bots::{
+    Bot, BotChanges, BotSettings, DEFAULT_MESSAGES_KEPT, DEFAULT_SESSION_TIMEOUT, NewBot,
+    Promotion, PromotionMode, RetentionPolicy,
+};
+pub use conversations::{
+    Conversation, ConversationFilter, ConversationStatus, EndReason, StartConversation,
+    UserSelector,
+};
+pub use duration::Duration;
+pub use page::{Page, PageRequest, decode_cursor, encode_cursor};
+pub use tenants::{Tenant, TenantDefaults};
+pub use text::{Scope, validate_name, validate_optional_text, validate_text};
+pub use users::{UpsertUser, User, UserProfile};
+
+use crate::{clock::Clock, store::Store};
+
+/// The service: the store plus the clock. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub(crate) store: Store,
+    pub(crate) clock: Clock,
+}
+
+impl App {
+    pub fn new(store: Store, clock: Clock) -> App {
+        App { store, clock }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}

@@ -1,0 +1,64 @@
+//! Relay-style page requests with opaque cursors.
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+pub const MAX_PAGE: i32 = 100;
+
+#[derive(Clone, Debug)]
+pub struct PageRequest {
+    pub first: u64,
+    pub after: Option<Uuid>,
+}
+
+impl PageRequest {
+    pub fn new(first: i32, after: Option<&str>) -> Result<PageRequest> {
+        if !(0..=MAX_PAGE).contains(&first) {
+            return Err(Error::bad_input(
+                "first",
+                format!("must be between 0 and {MAX_PAGE}"),
+            ));
+        }
+        let after = after.map(decode_cursor).transpose()?;
+        Ok(PageRequest {
+            first: first as u64,
+            after,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_next: bool,
+    /// Counted only for connections that expose `totalCount`.
+    pub total: Option<u64>,
+}
+
+impl<T> Page<T> {
+    pub fn try_map<U>(self, f: impl FnMut(T) -> Result<U>) -> Result<Page<U>> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_>>()?,
+            has_next: self.has_next,
+            total: self.total,
+        })
+    }
+}
+
+const CURSOR_PREFIX: &[u8] = b"c1:";
+
+pub fn encode_cursor(id: Uuid) -> String {
+    let mut raw = CURSOR_PREFIX.to_vec();
+    raw.extend_from_slice(id.as_bytes());
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+pub fn decode_cursor(cursor: &str) -> Result<Uuid> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|raw| raw.strip_prefix(CURSOR_PREFIX).map(<[u8]>::to_vec))
+        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+        .ok_or_else(|| Error::bad_input("after", "not a cursor returned by this API"))
+}

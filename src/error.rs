@@ -1,0 +1,124 @@
+//! The one error type. Every layer returns [`Result`]; the API maps it to a
+//! GraphQL error with `extensions.code` in one place ([`Error::into_graphql`]).
+//!
+//! `Error` deliberately does not implement `Display`: async-graphql converts
+//! any `Display` type into an error without a code, and that conversion would
+//! silently win over ours.
+use std::fmt;
+
+use async_graphql::ErrorExtensions;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub enum Error {
+    Unauthenticated(String),
+    Forbidden(String),
+    NotFound(&'static str),
+    BadInput {
+        field: String,
+        message: String,
+    },
+    Conflict(String),
+    ConversationEnded,
+    QuotaExceeded(String),
+    RateLimited(String),
+    /// Logged with its cause; the client sees only "internal error".
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::BadInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Internal(cause.into())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Unauthenticated(_) => "UNAUTHENTICATED",
+            Error::Forbidden(_) => "FORBIDDEN",
+            Error::NotFound(_) => "NOT_FOUND",
+            Error::BadInput { .. } => "BAD_USER_INPUT",
+            Error::Conflict(_) => "CONFLICT",
+            Error::ConversationEnded => "CONVERSATION_ENDED",
+            Error::QuotaExceeded(_) => "QUOTA_EXCEEDED",
+            Error::RateLimited(_) => "RATE_LIMITED",
+            Error::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The message a client may see.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Unauthenticated(m)
+            | Error::Forbidden(m)
+            | Error::Conflict(m)
+            | Error::QuotaExceeded(m)
+            | Error::RateLimited(m) => m.clone(),
+            Error::NotFound(what) => format!("{what} not found"),
+            Error::BadInput { field, message } => format!("invalid {field}: {message}"),
+            Error::ConversationEnded => "the conversation has ended".into(),
+            Error::Internal(_) => "internal error".into(),
+        }
+    }
+
+    pub fn into_graphql(self) -> async_graphql::Error {
+        if let Error::Internal(cause) = &self {
+            tracing::error!(error = %cause, "internal error");
+        }
+        let code = self.code();
+        let mut error = async_graphql::Error::new(self.public_message());
+        error = error.extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Error::BadInput { field, .. } = &self {
+                ext.set("field", field.as_str());
+            }
+        });
+        error
+    }
+}
+
+impl From<Error> for async_graphql::Error {
+    fn from(error: Error) -> Self {
+        error.into_graphql()
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Internal(cause) => write!(f, "Internal({cause})"),
+            other => write!(f, "{}({})", other.code(), other.public_message()),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Error::internal(error)
+    }
+}
+
+impl From<sea_orm::TransactionError<Error>> for Error {
+    fn from(error: sea_orm::TransactionError<Error>) -> Self {
+        match error {
+            sea_orm::TransactionError::Connection(e) => e.into(),
+            sea_orm::TransactionError::Transaction(e) => e,
+        }
+    }
+}
+
+impl Error {
+    /// For the operator (logs, CLI): includes the internal cause.
+    pub fn operator_message(&self) -> String {
+        match self {
+            Error::Internal(cause) => cause.to_string(),
+            other => other.public_message(),
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! botmem: the memory backend for chatbot platforms.
+//!
+//! [`run`] starts the whole service on a listener until `shutdown`
+//! resolves; `botmem serve` and the black-box tests start it the same way.
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod ids;
+pub mod store;
+
+use std::{future::Future, sync::Arc};
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    api::http::{HttpState, router},
+    auth::Verifier,
+    domain::App,
+    store::Store,
+};
+pub use crate::{
+    config::Config,
+    error::{Error, Result},
+};
+
+/// Serves botmem on `listener` until `shutdown` resolves, then stops
+/// accepting, lets requests in flight finish, and stops background work.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let store = Store::connect(&config).await?;
+    if config.migrate {
+        store.migrate().await?;
+    }
+    let verifier = Verifier::from_config(&config).map_err(Error::internal)?;
+    let app = App::new(store.clone(), config.clock.clone());
+
+    if config.uses_development_secret() {
+        announce_development_token(&config);
+    }
+
+    let cancel = CancellationToken::new();
+    let state = HttpState {
+        schema: api::schema(app.clone()),
+        app,
+        verifier: Arc::new(verifier),
+        max_batch: config.max_batch,
+    };
+    let routes =
+        router(state, config.max_body_bytes).layer(tower_http::trace::TraceLayer::new_for_http());
+
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stop.cancel();
+    });
+    tracing::info!(address = %listener.local_addr().map_err(Error::internal)?, "botmem is serving");
+    axum::serve(listener, routes)
+        .with_graceful_shutdown(cancel.clone().cancelled_owned())
+        .await
+        .map_err(Error::internal)?;
+    cancel.cancel();
+    store.close().await;
+    tracing::info!("botmem stopped");
+    Ok(())
+}
+
+fn announce_development_token(config: &Config) {
+    tracing::warn!(
+        "no JWT key is configured: using the built-in development secret. \
+         Anyone can mint tokens for this server. Set BOTMEM_JWT_SECRET (or a public key) in production."
+    );
+    match cli::mint_token(config, "dev", "dev", &[auth::Role::Admin], &[], 24 * 3600) {
+        Ok(token) => tracing::warn!(tenant = "dev", "development admin token (24h): {token}"),
+        Err(e) => tracing::error!("cannot mint the development token: {e}"),
+    }
+}

@@ -1,0 +1,155 @@
+use entity::bot;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+
+use super::{Store, conflict_or_internal, page, scoped, scoped_delete};
+use crate::{
+    domain::{Bot, Duration, Page, PageRequest, Promotion, PromotionMode, RetentionPolicy, Scope},
+    error::{Error, Result},
+    ids::{BotId, TenantId},
+};
+
+const DUPLICATE_NAME: &str = "a bot with this name already exists";
+
+#[derive(Serialize, Deserialize)]
+struct StoredPolicy {
+    name: String,
+    ttl_secs: u64,
+    scopes: Vec<String>,
+}
+
+fn to_domain(m: bot::Model) -> Result<Bot> {
+    let corrupt = |what: &str| Error::internal(format!("bot {}: stored {what} is invalid", m.id));
+    let policies: Vec<StoredPolicy> = serde_json::from_value(m.retention_policies.clone())
+        .map_err(|_| corrupt("retention_policies"))?;
+    let retention_policies = policies
+        .into_iter()
+        .map(|p| {
+            Ok(RetentionPolicy {
+                ttl: Duration::from_secs(p.ttl_secs).map_err(|_| corrupt("ttl"))?,
+                scopes: p
+                    .scopes
+                    .iter()
+                    .map(|s| Scope::parse(s).ok_or_else(|| corrupt("scope")))
+                    .collect::<Result<_>>()?,
+                name: p.name,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let mode = match m.promotion_mode.as_str() {
+        "all" => PromotionMode::All,
+        "none" => PromotionMode::None,
+        "listed" => PromotionMode::Listed,
+        _ => return Err(corrupt("promotion_mode")),
+    };
+    Ok(Bot {
+        id: BotId(m.id),
+        session_timeout: Duration::from_secs(m.session_timeout_secs.max(0) as u64)
+            .map_err(|_| corrupt("session_timeout"))?,
+        retention_policies,
+        promotion: Promotion {
+            mode,
+            names: serde_json::from_value(m.promotion_names.clone())
+                .map_err(|_| corrupt("promotion_names"))?,
+        },
+        last_messages_kept: m.last_messages_kept,
+        name: m.name,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+fn to_row(tenant: &TenantId, bot: &Bot) -> bot::ActiveModel {
+    let policies: Vec<StoredPolicy> = bot
+        .retention_policies
+        .iter()
+        .map(|p| StoredPolicy {
+            name: p.name.clone(),
+            ttl_secs: p.ttl.as_secs(),
+            scopes: p.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+        })
+        .collect();
+    bot::ActiveModel {
+        tenant_id: Set(tenant.as_str().to_owned()),
+        id: Set(bot.id.0),
+        name: Set(bot.name.clone()),
+        session_timeout_secs: Set(bot.session_timeout.as_secs() as i64),
+        retention_policies: Set(serde_json::to_value(policies).unwrap_or_default()),
+        promotion_mode: Set(match bot.promotion.mode {
+            PromotionMode::All => "all",
+            PromotionMode::None => "none",
+            PromotionMode::Listed => "listed",
+        }
+        .into()),
+        promotion_names: Set(serde_json::json!(bot.promotion.names)),
+        last_messages_kept: Set(bot.last_messages_kept),
+        created_at: Set(bot.created_at),
+        updated_at: Set(bot.updated_at),
+    }
+}
+
+impl Store {
+    pub async fn insert_bot(&self, tenant: &TenantId, bot: &Bot) -> Result<()> {
+        to_row(tenant, bot)
+            .insert(&self.db)
+            .await
+            .map_err(|e| conflict_or_internal(e, DUPLICATE_NAME))?;
+        Ok(())
+    }
+
+    pub async fn find_bot(&self, tenant: &TenantId, id: BotId) -> Result<Option<Bot>> {
+        scoped::<bot::Entity>(tenant)
+            .filter(bot::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await?
+            .map(to_domain)
+            .transpose()
+    }
+
+    /// Reads, changes and writes the bot in one transaction.
+    pub async fn update_bot(
+        &self,
+        tenant: &TenantId,
+        id: BotId,
+        change: impl FnOnce(Bot) -> Result<Bot>,
+    ) -> Result<Bot> {
+        let tx = self.write_tx().await?;
+        let current = scoped::<bot::Entity>(tenant)
+            .filter(bot::Column::Id.eq(id.0))
+            .one(&tx)
+            .await?
+            .ok_or(Error::NotFound("bot"))?;
+        let updated = change(to_domain(current)?)?;
+        to_row(tenant, &updated)
+            .reset_all()
+            .update(&tx)
+            .await
+            .map_err(|e| conflict_or_internal(e, DUPLICATE_NAME))?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Users and conversations go with the bot (foreign keys cascade).
+    pub async fn delete_bot(&self, tenant: &TenantId, id: BotId) -> Result<bool> {
+        let result = scoped_delete::<bot::Entity>(tenant)
+            .filter(bot::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
+    pub async fn list_bots(
+        &self,
+        tenant: &TenantId,
+        only: Option<&[BotId]>,
+        request: &PageRequest,
+    ) -> Result<Page<Bot>> {
+        let mut select = scoped::<bot::Entity>(tenant);
+        if let Some(only) = only {
+            select = select.filter(bot::Column::Id.is_in(only.iter().map(|b| b.0)));
+        }
+        page(&self.db, select, bot::Column::Id, request, true)
+            .await?
+            .try_map(to_domain)
+    }
+}

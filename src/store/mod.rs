@@ -1,0 +1,114 @@
+//! All SQL lives here. Tenant tables are reached only through [`scoped`],
+//! [`scoped_update`] and [`scoped_delete`], which filter by `tenant_id`
+//! before anything else is added: a row of another tenant cannot be read,
+//! changed or deleted by any query in this module.
+mod bots;
+mod conversations;
+mod page;
+mod tenants;
+mod users;
+
+use std::time::Duration;
+
+use entity::TenantScoped;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ColumnTrait, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DeleteMany,
+    QueryFilter, Select, SqliteTransactionMode, TransactionOptions, TransactionTrait, UpdateMany,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+use crate::{config::Config, error::Result, ids::TenantId};
+
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    known_tenants: std::sync::Arc<tenants::KnownTenants>,
+}
+
+impl Store {
+    pub async fn connect(config: &Config) -> Result<Store> {
+        let url = &config.database_url;
+        let mut options = ConnectOptions::new(url.clone());
+        options
+            .max_connections(config.db_max_connections)
+            .sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(10));
+        if config.is_sqlite() {
+            // One writer at a time is SQLite's rule; WAL lets readers go on
+            // meanwhile, and the busy timeout makes writers queue, not fail.
+            options.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                // Every pooled connection would open its own empty database.
+                options
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None::<Duration>);
+            }
+        }
+        let db = Database::connect(options).await?;
+        Ok(Store {
+            db,
+            known_tenants: Default::default(),
+        })
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// The database answers and no migration is pending.
+    pub async fn ready(&self) -> Result<bool> {
+        self.db.ping().await?;
+        Ok(Migrator::get_pending_migrations(&self.db).await?.is_empty())
+    }
+
+    pub async fn close(self) {
+        let _ = self.db.close().await;
+    }
+
+    /// A transaction for read-then-write work. On SQLite it takes the write
+    /// lock at `BEGIN` (IMMEDIATE): a deferred one would fail with
+    /// SQLITE_BUSY when it tries to upgrade while another writer holds it.
+    pub(crate) async fn write_tx(&self) -> Result<DatabaseTransaction> {
+        Ok(self
+            .db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?)
+    }
+}
+
+/// Every read of a tenant table starts here.
+pub(crate) fn scoped<E: TenantScoped>(tenant: &TenantId) -> Select<E> {
+    E::find().filter(E::tenant_column().eq(tenant.as_str()))
+}
+
+pub(crate) fn scoped_update<E: TenantScoped>(tenant: &TenantId) -> UpdateMany<E> {
+    E::update_many().filter(E::tenant_column().eq(tenant.as_str()))
+}
+
+pub(crate) fn scoped_delete<E: TenantScoped>(tenant: &TenantId) -> DeleteMany<E> {
+    E::delete_many().filter(E::tenant_column().eq(tenant.as_str()))
+}
+
+/// Unique-key violations become `CONFLICT`; everything else is internal.
+pub(crate) fn conflict_or_internal(err: sea_orm::DbErr, message: &str) -> crate::error::Error {
+    use sea_orm::{SqlErr, error::DbErr};
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            crate::error::Error::Conflict(message.to_owned())
+        }
+        _ => crate::error::Error::from(err as DbErr),
+    }
+}
+
+pub(crate) use page::page;

@@ -1,0 +1,59 @@
+use std::{collections::HashSet, sync::Mutex};
+
+use entity::tenant;
+use sea_orm::{ActiveValue::Set, EntityTrait};
+
+use super::{Store, scoped};
+use crate::{
+    domain::{Tenant, TenantDefaults},
+    error::Result,
+    ids::TenantId,
+};
+
+/// Tenants this process has already made sure exist, so the first request
+/// of a tenant pays for the insert and the rest do not.
+#[derive(Default)]
+pub(super) struct KnownTenants(Mutex<HashSet<TenantId>>);
+
+impl Store {
+    /// Creates the tenant's row with defaults on its first authenticated use.
+    pub async fn ensure_tenant(&self, id: &TenantId, defaults: &TenantDefaults) -> Result<()> {
+        if self
+            .known_tenants
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(id)
+        {
+            return Ok(());
+        }
+        let row = tenant::ActiveModel {
+            id: Set(id.as_str().to_owned()),
+            janitor_schedule: Set(defaults.janitor_schedule.clone()),
+            max_value_bytes: Set(defaults.max_value_bytes),
+            next_janitor_at: Set(None),
+            janitor_lease_until: Set(None),
+            created_at: Set(defaults.now),
+        };
+        tenant::Entity::insert(row)
+            .on_conflict_do_nothing()
+            .exec(&self.db)
+            .await?;
+        self.known_tenants
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone());
+        Ok(())
+    }
+
+    pub async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>> {
+        let row = scoped::<tenant::Entity>(id).one(&self.db).await?;
+        Ok(row.map(|t| Tenant {
+            id: TenantId::parse(&t.id).unwrap_or_else(|_| id.clone()),
+            janitor_schedule: t.janitor_schedule,
+            max_value_bytes: t.max_value_bytes,
+            created_at: t.created_at,
+        }))
+    }
+}

@@ -1,0 +1,157 @@
+use entity::user;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
+};
+
+use super::{Store, page, scoped};
+use crate::{
+    domain::{Page, PageRequest, UpsertUser, User, UserProfile},
+    error::{Error, Result},
+    ids::{BotId, TenantId, UserId},
+};
+
+pub(super) fn to_domain(m: user::Model) -> User {
+    User {
+        id: UserId(m.id),
+        bot_id: BotId(m.bot_id),
+        channel: m.channel,
+        external_id: m.external_id,
+        first_name: m.first_name,
+        last_name: m.last_name,
+        avatar_url: m.avatar_url,
+        locale: m.locale,
+        created_at: m.created_at,
+    }
+}
+
+fn by_key(
+    tenant: &TenantId,
+    bot: BotId,
+    channel: &str,
+    external_id: &str,
+) -> sea_orm::Select<user::Entity> {
+    scoped::<user::Entity>(tenant)
+        .filter(user::Column::BotId.eq(bot.0))
+        .filter(user::Column::Channel.eq(channel))
+        .filter(user::Column::ExternalId.eq(external_id))
+}
+
+/// Finds or creates the user inside the caller's transaction, then applies
+/// the profile fields that were given. Safe against a concurrent creator:
+/// the insert does nothing on conflict and the row is read again.
+pub(super) async fn upsert_user_in<C: ConnectionTrait>(
+    db: &C,
+    tenant: &TenantId,
+    input: &UpsertUser,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<User> {
+    let key = || by_key(tenant, input.bot_id, &input.channel, &input.external_id);
+    let existing = match key().one(db).await? {
+        Some(row) => row,
+        None => {
+            let p = &input.profile;
+            let row = user::ActiveModel {
+                tenant_id: Set(tenant.as_str().to_owned()),
+                id: Set(UserId::generate().0),
+                bot_id: Set(input.bot_id.0),
+                channel: Set(input.channel.clone()),
+                external_id: Set(input.external_id.clone()),
+                first_name: Set(p.first_name.clone()),
+                last_name: Set(p.last_name.clone()),
+                avatar_url: Set(p.avatar_url.clone()),
+                locale: Set(p.locale.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            };
+            user::Entity::insert(row)
+                .on_conflict_do_nothing_on([
+                    user::Column::TenantId,
+                    user::Column::BotId,
+                    user::Column::Channel,
+                    user::Column::ExternalId,
+                ])
+                .exec(db)
+                .await?;
+            key()
+                .one(db)
+                .await?
+                .ok_or_else(|| Error::internal("user vanished right after it was created"))?
+        }
+    };
+    apply_profile(db, existing, &input.profile, now).await
+}
+
+async fn apply_profile<C: ConnectionTrait>(
+    db: &C,
+    row: user::Model,
+    profile: &UserProfile,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<User> {
+    let mut changed = false;
+    let mut active = row.clone().into_active_model();
+    for (given, stored, column) in [
+        (
+            &profile.first_name,
+            &row.first_name,
+            user::Column::FirstName,
+        ),
+        (&profile.last_name, &row.last_name, user::Column::LastName),
+        (
+            &profile.avatar_url,
+            &row.avatar_url,
+            user::Column::AvatarUrl,
+        ),
+        (&profile.locale, &row.locale, user::Column::Locale),
+    ] {
+        if given.is_some() && given != stored {
+            active.set(column, given.clone().into());
+            changed = true;
+        }
+    }
+    if !changed {
+        return Ok(to_domain(row));
+    }
+    active.updated_at = Set(now);
+    // The primary key is (tenant_id, id): the update cannot leave the tenant.
+    let updated = active.update(db).await?;
+    Ok(to_domain(updated))
+}
+
+impl Store {
+    pub async fn upsert_user(
+        &self,
+        tenant: &TenantId,
+        input: &UpsertUser,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<User> {
+        let tx = self.write_tx().await?;
+        let user = upsert_user_in(&tx, tenant, input, now).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn find_user(&self, tenant: &TenantId, id: UserId) -> Result<Option<User>> {
+        Ok(scoped::<user::Entity>(tenant)
+            .filter(user::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await?
+            .map(to_domain))
+    }
+
+    pub async fn list_users(
+        &self,
+        tenant: &TenantId,
+        bot: BotId,
+        external_id: Option<&str>,
+        request: &PageRequest,
+    ) -> Result<Page<User>> {
+        let mut select = scoped::<user::Entity>(tenant).filter(user::Column::BotId.eq(bot.0));
+        if let Some(external_id) = external_id {
+            select = select.filter(user::Column::ExternalId.eq(external_id));
+        }
+        page(&self.db, select, user::Column::Id, request, true)
+            .await?
+            .try_map(|m| Ok(to_domain(m)))
+    }
+}
