@@ -104,11 +104,12 @@ impl Config {
         let config: Config = figment
             .merge(Env::prefixed("BOTMEM_"))
             .extract()
-            .map_err(|e| format!("invalid configuration: {e}"))?;
+            .map_err(describe_figment_error)?;
         config.validate()?;
         Ok(config)
     }
 
+    /// Checks what types alone cannot: combinations and ranges.
     pub fn validate(&self) -> Result<(), String> {
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres://")
@@ -152,4 +153,25 @@ impl Config {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// Names each bad setting as the operator wrote it: `BOTMEM_LISTEN: ...`.
+fn describe_figment_error(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join("_").to_uppercase();
+            let from_env = e
+                .metadata
+                .as_ref()
+                .is_some_and(|m| m.name.contains("environment"));
+            let name = if from_env || key.is_empty() {
+                format!("BOTMEM_{key}")
+            } else {
+                key.to_lowercase()
+            };
+            format!("invalid configuration: {name}: {}", e.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -6,9 +6,11 @@ use super::{
     context::{app, auth},
     enums::{MemoryScope, PromotionMode},
     objects::{Bot, Viewer},
+    scalars::Duration,
 };
 use crate::{
-    domain::{self, BotChanges, Duration, PageRequest},
+    domain::{self, BotChanges, PageRequest},
+    error::Result as DomainResult,
     ids::BotId,
 };
 
@@ -31,7 +33,7 @@ pub struct PromotionPolicyInput {
 #[derive(InputObject)]
 pub struct CreateBotInput {
     name: String,
-    #[graphql(default_with = "Some(domain::DEFAULT_SESSION_TIMEOUT)")]
+    #[graphql(default_with = "Some(domain::DEFAULT_SESSION_TIMEOUT.into())")]
     session_timeout: Option<Duration>,
     #[graphql(default_with = "Some(vec![])")]
     retention_policies: Option<Vec<RetentionPolicyInput>>,
@@ -52,18 +54,21 @@ pub struct UpdateBotInput {
     last_messages_kept: Option<i32>,
 }
 
-fn policies(input: Vec<RetentionPolicyInput>) -> Vec<domain::RetentionPolicy> {
+fn policies(input: Vec<RetentionPolicyInput>) -> DomainResult<Vec<domain::RetentionPolicy>> {
     input
         .into_iter()
-        .map(|p| domain::RetentionPolicy {
-            name: p.name,
-            ttl: p.ttl,
-            scopes: p
-                .scopes
-                .unwrap_or_else(|| vec![MemoryScope::User])
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+        .enumerate()
+        .map(|(i, p)| {
+            Ok(domain::RetentionPolicy {
+                ttl: p.ttl.parse(&format!("retentionPolicies[{i}].ttl"))?,
+                name: p.name,
+                scopes: p
+                    .scopes
+                    .unwrap_or_else(|| vec![MemoryScope::User])
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+            })
         })
         .collect()
 }
@@ -109,10 +114,11 @@ impl BotMutation {
     async fn create_bot(&self, ctx: &Context<'_>, input: CreateBotInput) -> Result<Bot> {
         let settings = domain::NewBot {
             name: input.name,
-            session_timeout: input
-                .session_timeout
-                .unwrap_or(domain::DEFAULT_SESSION_TIMEOUT),
-            retention_policies: policies(input.retention_policies.unwrap_or_default()),
+            session_timeout: match input.session_timeout {
+                Some(text) => text.parse("sessionTimeout")?,
+                None => domain::DEFAULT_SESSION_TIMEOUT,
+            },
+            retention_policies: policies(input.retention_policies.unwrap_or_default())?,
             promotion: input
                 .promotion
                 .map(promotion)
@@ -127,8 +133,11 @@ impl BotMutation {
     async fn update_bot(&self, ctx: &Context<'_>, id: Uuid, input: UpdateBotInput) -> Result<Bot> {
         let changes = BotChanges {
             name: input.name,
-            session_timeout: input.session_timeout,
-            retention_policies: input.retention_policies.map(policies),
+            session_timeout: input
+                .session_timeout
+                .map(|text| text.parse("sessionTimeout"))
+                .transpose()?,
+            retention_policies: input.retention_policies.map(policies).transpose()?,
             promotion: input.promotion.map(promotion),
             last_messages_kept: input.last_messages_kept,
         };

@@ -1,6 +1,7 @@
 //! The GraphQL API: types and resolvers that only translate between GraphQL
 //! and the domain, and the HTTP endpoints that serve them.
 mod bots;
+mod codes;
 mod connection;
 mod context;
 mod conversations;
@@ -35,6 +36,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(16)
         .limit_complexity(2_000)
+        .extension(codes::ErrorCodes)
 }
 
 pub fn schema(app: App) -> BotmemSchema {

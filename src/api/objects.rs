@@ -7,10 +7,10 @@ use super::{
     connection::{ConversationConnection, Node, UserConnection},
     context::{app, auth},
     enums::{ConversationStatus, EndReason, MemoryScope, PromotionMode, Role},
-    scalars::DateTime,
+    scalars::{DateTime, Duration},
 };
 use crate::{
-    domain::{self, ConversationFilter, Duration, PageRequest},
+    domain::{self, ConversationFilter, PageRequest},
     error::Error,
 };
 
@@ -90,7 +90,7 @@ impl Bot {
     }
     /// How long a conversation may be idle before it expires.
     async fn session_timeout(&self) -> Duration {
-        self.0.session_timeout
+        self.0.session_timeout.into()
     }
     async fn retention_policies(&self) -> Vec<RetentionPolicy> {
         self.0
@@ -98,7 +98,7 @@ impl Bot {
             .iter()
             .map(|p| RetentionPolicy {
                 name: p.name.clone(),
-                ttl: p.ttl,
+                ttl: p.ttl.into(),
                 scopes: p.scopes.iter().map(|s| (*s).into()).collect(),
             })
             .collect()

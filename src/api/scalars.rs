@@ -35,17 +35,36 @@ impl From<chrono::DateTime<Utc>> for DateTime {
     }
 }
 
+/// The text of a `Duration`. It is parsed into [`domain::Duration`] by
+/// [`Duration::parse`], which names the input field in its error: a scalar
+/// parser cannot know which field it is reading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Duration(pub String);
+
 /// A span such as "90s", "5m", "2h", "60d" or ISO 8601 "P60D"; printed back in the short form.
 #[Scalar(name = "Duration")]
-impl ScalarType for domain::Duration {
+impl ScalarType for Duration {
     fn parse(value: Value) -> InputValueResult<Self> {
-        match &value {
-            Value::String(s) => domain::Duration::parse(s).map_err(InputValueError::custom),
-            _ => Err(InputValueError::expected_type(value)),
+        match value {
+            Value::String(s) => Ok(Duration(s)),
+            other => Err(InputValueError::expected_type(other)),
         }
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.to_string())
+        Value::String(self.0.clone())
+    }
+}
+
+impl Duration {
+    pub fn parse(&self, field: &str) -> crate::error::Result<domain::Duration> {
+        domain::Duration::parse(&self.0)
+            .map_err(|message| crate::error::Error::bad_input(field, message))
+    }
+}
+
+impl From<domain::Duration> for Duration {
+    fn from(d: domain::Duration) -> Self {
+        Duration(d.to_string())
     }
 }

@@ -1,0 +1,118 @@
+//! The `botmem` binary: help, configuration errors, token minting, schema.
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use serde_json::json;
+
+fn botmem() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_botmem"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("BOTMEM_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+#[test]
+fn help_explains_the_configuration() {
+    let out = botmem().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for key in [
+        "BOTMEM_DATABASE_URL",
+        "BOTMEM_LISTEN",
+        "BOTMEM_JWT_SECRET",
+        "BOTMEM_JWT_JWKS_FILE",
+        "BOTMEM_MIGRATE",
+        "serve",
+        "migrate",
+        "token",
+        "schema",
+    ] {
+        assert!(help.contains(key), "--help lacks {key}");
+    }
+}
+
+#[test]
+fn bad_configuration_stops_with_a_message_naming_the_setting() {
+    for (key, value, expect) in [
+        ("BOTMEM_LISTEN", "not-an-address", "BOTMEM_LISTEN"),
+        ("BOTMEM_DATABASE_URL", "mysql://x", "BOTMEM_DATABASE_URL"),
+        ("BOTMEM_JWT_SECRET", "short", "BOTMEM_JWT_SECRET"),
+        ("BOTMEM_LOG_FORMAT", "xml", "BOTMEM_LOG_FORMAT"),
+        ("BOTMEM_MIGRATE", "perhaps", "BOTMEM_MIGRATE"),
+    ] {
+        let out = botmem().env(key, value).arg("migrate").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{key}={value}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(expect), "{key}={value}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn token_command_mints_tokens_the_server_accepts() {
+    let s = TestServer::start().await;
+    let out = botmem()
+        .env("BOTMEM_JWT_SECRET", SECRET)
+        .args([
+            "token", "--tenant", "acme", "--role", "editor", "--ttl", "1h",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    // The CLI signs with the real clock; the test server's clock is in 2030.
+    let mut claims: serde_json::Value = {
+        use base64::Engine;
+        let part = token.split('.').nth(1).unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(claims["tenant"], "acme");
+    assert_eq!(claims["roles"], json!(["editor"]));
+    let lifetime = claims["exp"].as_i64().unwrap() - chrono::Utc::now().timestamp();
+    assert!((3500..=3600).contains(&lifetime), "ttl 1h, got {lifetime}s");
+    claims["exp"] = json!(s.clock.now().timestamp() + 60);
+    let server_time_token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let data = s
+        .ok(
+            &server_time_token,
+            "{ viewer { subject roles tenant { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["viewer"]["roles"], json!(["EDITOR"]));
+    assert_eq!(data["viewer"]["tenant"]["id"], "acme");
+
+    let out = botmem().args(["token", "--role", "root"]).output().unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn committed_schema_matches_the_code() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .expect("schema.graphql is committed");
+    let out = botmem().arg("schema").output().unwrap();
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(printed, botmem::api::sdl());
+    assert!(
+        committed == printed,
+        "schema.graphql is stale: run `cargo run -q -- schema > schema.graphql` and commit it"
+    );
+}

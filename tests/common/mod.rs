@@ -1,0 +1,241 @@
+//! Black-box harness: each test starts the real server (`botmem::run`) on
+//! 127.0.0.1:0 with its own database, and talks GraphQL over HTTP.
+//!
+//! `BOTMEM_TEST_DATABASE=sqlite` (default) gives each test a fresh SQLite
+//! file; `=postgres` a fresh PostgreSQL database on
+//! `BOTMEM_TEST_POSTGRES_URL` (default postgres://postgres@127.0.0.1:5432),
+//! dropped when the test ends.
+#![allow(dead_code)]
+
+use std::future::IntoFuture;
+
+use botmem::{Config, auth::Claims, clock::Clock};
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+pub const SECRET: &str = "test-secret-that-is-long-enough-0123456789";
+
+enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub clock: Clock,
+    pub config: Config,
+    http: reqwest::Client,
+    cancel: CancellationToken,
+    db: Option<TestDb>,
+}
+
+pub fn postgres_base() -> String {
+    std::env::var("BOTMEM_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn using_postgres() -> bool {
+    std::env::var("BOTMEM_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+async fn create_database() -> (TestDb, String) {
+    if using_postgres() {
+        let base = postgres_base();
+        let admin_url = format!("{base}/postgres");
+        let name = format!("botmem_t_{}", uuid::Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(&admin_url)
+            .await
+            .expect("PostgreSQL reachable for tests");
+        sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let url = format!("{base}/{name}");
+        (TestDb::Postgres { admin_url, name }, url)
+    } else {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("botmem.db").display()
+        );
+        (TestDb::Sqlite(dir), url)
+    }
+}
+
+/// A fixed start so expiry arithmetic in tests is exact.
+pub fn start_time() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2030, 1, 15, 12, 0, 0).unwrap()
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let (db, url) = create_database().await;
+        let clock = Clock::manual(start_time());
+        let mut config = Config {
+            database_url: url,
+            jwt_secret: Some(SECRET.into()),
+            clock: clock.clone(),
+            db_max_connections: 5,
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let cancel = CancellationToken::new();
+        let server = botmem::run(config.clone(), listener, cancel.clone().cancelled_owned());
+        tokio::spawn(async move {
+            if let Err(e) = server.into_future().await {
+                panic!("server failed: {e:?}");
+            }
+        });
+        let server = TestServer {
+            base,
+            clock,
+            config,
+            http: reqwest::Client::new(),
+            cancel,
+            db: Some(db),
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    /// Waits for `/readyz`, or for `/healthz` when migrations are off (such
+    /// a server is up but never ready).
+    async fn wait_ready(&self) {
+        let probe = if self.config.migrate {
+            "readyz"
+        } else {
+            "healthz"
+        };
+        for _ in 0..200 {
+            if let Ok(r) = self.http.get(format!("{}/{probe}", self.base)).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("server did not become ready");
+    }
+
+    pub fn claims(&self, tenant: &str, roles: &[&str]) -> Claims {
+        Claims {
+            sub: "tester".into(),
+            tenant: tenant.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            exp: self.clock.now().timestamp() + 3600,
+            nbf: None,
+            bots: None,
+            iss: None,
+            aud: None,
+        }
+    }
+
+    pub fn sign(&self, claims: &Claims) -> String {
+        botmem::auth::mint_hs256(SECRET, claims).unwrap()
+    }
+
+    pub fn token(&self, tenant: &str, role: &str) -> String {
+        self.sign(&self.claims(tenant, &[role]))
+    }
+
+    pub fn admin(&self, tenant: &str) -> String {
+        self.token(tenant, "admin")
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// POSTs a GraphQL request and returns the whole response body.
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self
+            .http
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .header("accept", "application/json")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        response.json().await.expect("JSON body")
+    }
+
+    /// Like [`TestServer::gql`] but panics on errors and returns `data`.
+    pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.gql(token, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    pub async fn create_bot(&self, token: &str, name: &str) -> String {
+        let data = self
+            .ok(
+                token,
+                "mutation($name: String!) { createBot(input: { name: $name }) { id } }",
+                json!({ "name": name }),
+            )
+            .await;
+        data["createBot"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Starts a conversation with user `external_id` on channel `web`.
+    pub async fn start_conversation(&self, token: &str, bot: &str, external_id: &str) -> Value {
+        let data = self
+            .ok(
+                token,
+                "mutation($bot: UUID!, $ext: String!) {
+                   startConversation(input: { botId: $bot, channel: \"web\", externalId: $ext }) {
+                     id status expiresAt user { id } } }",
+                json!({ "bot": bot, "ext": external_id }),
+            )
+            .await;
+        data["startConversation"].clone()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        if let Some(TestDb::Postgres { admin_url, name }) = self.db.take() {
+            // The test's runtime may be gone: drop the database from a thread
+            // of its own. FORCE closes the server's remaining connections.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = sea_orm::ConnectionTrait::execute_unprepared(&admin, &sql).await;
+                        admin.close().await.ok();
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The `extensions.code` of the first error, or "" when there is none.
+pub fn code(body: &Value) -> String {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+pub fn assert_code(body: &Value, expected: &str) {
+    assert_eq!(code(body), expected, "expected {expected}, got {body:#}");
+}
