@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod store;
 
@@ -40,7 +41,11 @@ pub async fn run(
         store.migrate().await?;
     }
     let verifier = Verifier::from_config(&config).map_err(Error::internal)?;
-    let app = App::new(store.clone(), config.clock.clone());
+    let app = App::new(
+        store.clone(),
+        config.clock.clone(),
+        events::EventBus::new(4096),
+    );
 
     if config.uses_development_secret() {
         announce_development_token(&config);

@@ -6,8 +6,12 @@
 
 pub mod bot;
 pub mod conversation;
+pub mod kv_entry;
+pub mod memory;
+pub mod message;
 pub mod tenant;
 pub mod user;
+pub mod variable;
 
 /// Implemented by every entity whose rows belong to one tenant. The store
 /// reaches such tables only through helpers that filter by this column.
@@ -24,7 +28,7 @@ macro_rules! tenant_scoped {
         })*
     };
 }
-tenant_scoped!(bot, user, conversation);
+tenant_scoped!(bot, user, conversation, memory, variable, message, kv_entry);
 
 impl TenantScoped for tenant::Entity {
     fn tenant_column() -> Self::Column {

@@ -3,8 +3,16 @@ use uuid::Uuid;
 
 use super::{
     context::{app, auth},
-    objects::Conversation,
+    enums::{EndReason, MessageDirection},
+    objects::{Conversation, Message},
 };
+
+#[derive(InputObject)]
+pub struct MessageInput {
+    direction: MessageDirection,
+    text: Option<String>,
+    payload: Option<Json<serde_json::Value>>,
+}
 use crate::{
     domain::{self, UserSelector},
     error::Error,
@@ -78,6 +86,47 @@ impl ConversationMutation {
         Ok(Conversation(
             app(ctx).start_conversation(auth(ctx)?, start).await?,
         ))
+    }
+
+    /// Ends the conversation: short-term memory is promoted into the user's
+    /// long-term memory per the bot's policy, then CONVERSATION and TEMP are
+    /// cleared, in one transaction.
+    async fn end_conversation(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+        #[graphql(default_with = "Some(EndReason::Completed)")] reason: Option<EndReason>,
+    ) -> Result<Conversation> {
+        let reason = reason.unwrap_or(EndReason::Completed).into();
+        let ended = app(ctx)
+            .end_conversation(auth(ctx)?, ConversationId(id), reason)
+            .await?;
+        Ok(Conversation(ended))
+    }
+
+    /// Ends the current flow: clears TEMP memory; returns how many variables went.
+    async fn end_flow(&self, ctx: &Context<'_>, conversation_id: Uuid) -> Result<i32> {
+        let cleared = app(ctx)
+            .end_flow(auth(ctx)?, ConversationId(conversation_id))
+            .await?;
+        Ok(cleared.clamp(0, i32::MAX as i64) as i32)
+    }
+
+    async fn append_message(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: Uuid,
+        input: MessageInput,
+    ) -> Result<Message> {
+        let message = domain::NewMessage {
+            direction: input.direction.into(),
+            text: input.text,
+            payload: input.payload.map(|p| p.0),
+        };
+        let appended = app(ctx)
+            .append_message(auth(ctx)?, ConversationId(conversation_id), message)
+            .await?;
+        Ok(Message(appended))
     }
 
     /// Records activity: the session timeout starts again.

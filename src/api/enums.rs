@@ -30,3 +30,4 @@ mirror_enum!(MemoryScope <=> domain::Scope { Bot, User, Conversation, Temp });
 mirror_enum!(ConversationStatus <=> domain::ConversationStatus { Active, Ended, Expired });
 mirror_enum!(EndReason <=> domain::EndReason { Completed, Abandoned, Timeout });
 mirror_enum!(PromotionMode <=> domain::PromotionMode { All, None, Listed });
+mirror_enum!(MessageDirection <=> domain::Direction { Incoming, Outgoing });

@@ -7,6 +7,8 @@ mod context;
 mod conversations;
 mod enums;
 pub mod http;
+mod kv;
+mod memory;
 mod objects;
 mod scalars;
 mod users;
@@ -20,6 +22,8 @@ pub struct Query(
     bots::BotQuery,
     users::UserQuery,
     conversations::ConversationQuery,
+    memory::MemoryQuery,
+    kv::KvQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -27,6 +31,8 @@ pub struct Mutation(
     bots::BotMutation,
     users::UserMutation,
     conversations::ConversationMutation,
+    memory::MemoryMutation,
+    kv::KvMutation,
 );
 
 pub type BotmemSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -1,16 +1,17 @@
 //! Output types. Each wraps a domain value; nested fields call the domain
 //! with the caller's auth, exactly like top-level fields.
-use async_graphql::{Context, Object, Result, SimpleObject};
+use async_graphql::{Context, Json, Object, Result, SimpleObject};
 use uuid::Uuid;
 
 use super::{
     connection::{ConversationConnection, Node, UserConnection},
     context::{app, auth},
-    enums::{ConversationStatus, EndReason, MemoryScope, PromotionMode, Role},
+    enums::{ConversationStatus, EndReason, MemoryScope, MessageDirection, PromotionMode, Role},
+    memory::{Memory, memory_of},
     scalars::{DateTime, Duration},
 };
 use crate::{
-    domain::{self, ConversationFilter, PageRequest},
+    domain::{self, ConversationFilter, MemoryRef, PageRequest, Scope},
     error::Error,
 };
 
@@ -118,6 +119,16 @@ impl Bot {
     async fn updated_at(&self) -> DateTime {
         self.0.updated_at.into()
     }
+    /// Memory shared by all users of the bot (scope BOT).
+    async fn memory(&self, ctx: &Context<'_>) -> Result<Memory> {
+        let r = MemoryRef {
+            scope: Scope::Bot,
+            bot: Some(self.0.id),
+            user: None,
+            conversation: None,
+        };
+        memory_of(ctx, r).await
+    }
 
     async fn users(
         &self,
@@ -197,6 +208,16 @@ impl User {
     async fn created_at(&self) -> DateTime {
         self.0.created_at.into()
     }
+    /// Long-term memory (scope USER).
+    async fn memory(&self, ctx: &Context<'_>) -> Result<Memory> {
+        let r = MemoryRef {
+            scope: Scope::User,
+            bot: None,
+            user: Some(self.0.id),
+            conversation: None,
+        };
+        memory_of(ctx, r).await
+    }
 
     async fn conversations(
         &self,
@@ -270,5 +291,49 @@ impl Conversation {
     }
     async fn ended_at(&self) -> Option<DateTime> {
         self.0.ended_at.map(Into::into)
+    }
+    /// Short-term memory (scope CONVERSATION).
+    async fn memory(&self, ctx: &Context<'_>) -> Result<Memory> {
+        memory_of(
+            ctx,
+            MemoryRef::of_conversation(Scope::Conversation, self.0.id),
+        )
+        .await
+    }
+    /// Memory of the current flow (scope TEMP).
+    async fn temp(&self, ctx: &Context<'_>) -> Result<Memory> {
+        memory_of(ctx, MemoryRef::of_conversation(Scope::Temp, self.0.id)).await
+    }
+    /// The newest `last` messages, oldest first.
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] last: Option<i32>,
+    ) -> Result<Vec<Message>> {
+        let found = app(ctx)
+            .messages(auth(ctx)?, self.0.id, last.unwrap_or(20))
+            .await?;
+        Ok(found.into_iter().map(Message).collect())
+    }
+}
+
+pub struct Message(pub domain::Message);
+
+#[Object]
+impl Message {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn direction(&self) -> MessageDirection {
+        self.0.direction.into()
+    }
+    async fn text(&self) -> Option<&str> {
+        self.0.text.as_deref()
+    }
+    async fn payload(&self) -> Option<Json<serde_json::Value>> {
+        self.0.payload.clone().map(Json)
+    }
+    async fn at(&self) -> DateTime {
+        self.0.at.into()
     }
 }

@@ -4,6 +4,7 @@ use super::{App, Page, PageRequest, UpsertUser, UserProfile, validate_optional_t
 use crate::{
     auth::{Auth, Capability},
     error::{Error, Result},
+    events::{ConversationEvent, ConversationEventKind, Event},
     ids::{BotId, ConversationId, UserId},
 };
 
@@ -93,12 +94,13 @@ impl App {
         input: StartConversation,
     ) -> Result<Conversation> {
         let bot = self.bot_for(auth, Capability::Write, input.bot_id).await?;
-        if input.memory.is_some() {
-            return Err(Error::bad_input(
-                "memory",
-                "prefilled memory is not supported by this server version",
-            ));
-        }
+        let prefill = match input.memory {
+            Some(memory) => {
+                let max = self.max_value_bytes(auth).await?;
+                Some(super::memory::prefill_entries(self, memory, max)?)
+            }
+            None => None,
+        };
         let user = match input.user {
             UserSelector::Id(id) => UserSelector::Id(id),
             UserSelector::External {
@@ -140,9 +142,24 @@ impl App {
             expires_at: Some(now + bot.session_timeout.as_timedelta()),
             ended_at: None,
         };
-        self.store
-            .start_conversation(&auth.tenant, &user, draft)
-            .await
+        let prefill = prefill
+            .map(|entries| super::memory::prefilled(&bot, draft.id, entries, now))
+            .transpose()?;
+        let started = self
+            .store
+            .start_conversation(&auth.tenant, &user, draft, prefill.as_ref())
+            .await?;
+        let mut events = vec![Event::Conversation(ConversationEvent {
+            tenant: auth.tenant.clone(),
+            conversation: started.clone(),
+            kind: ConversationEventKind::Started,
+            at: now,
+        })];
+        if let Some(memory) = &prefill {
+            events.extend(super::memory::change_events(&auth.tenant, memory, now));
+        }
+        self.events.publish(events);
+        Ok(started)
     }
 
     pub async fn conversation(
@@ -176,10 +193,18 @@ impl App {
             .bot_for(auth, Capability::Write, conversation.bot_id)
             .await?;
         let expires_at = now + bot.session_timeout.as_timedelta();
-        self.store
+        let touched = self
+            .store
             .touch_conversation(&auth.tenant, id, now, expires_at)
             .await?
-            .ok_or(Error::ConversationEnded)
+            .ok_or(Error::ConversationEnded)?;
+        self.events.publish([Event::Conversation(ConversationEvent {
+            tenant: auth.tenant.clone(),
+            conversation: touched.clone(),
+            kind: ConversationEventKind::Activity,
+            at: now,
+        })]);
+        Ok(touched)
     }
 
     /// Conversations of a bot or of a user, as the filter says.

@@ -4,6 +4,9 @@
 mod bots;
 mod conversations;
 mod duration;
+mod kv;
+mod memory;
+mod messages;
 mod page;
 mod tenants;
 mod text;
@@ -18,23 +21,40 @@ pub use conversations::{
     UserSelector,
 };
 pub use duration::Duration;
-pub use page::{Page, PageRequest, decode_cursor, encode_cursor};
+pub use kv::{KvEntry, KvKey, KvWrite};
+pub use memory::{
+    Change, Expiry, Memory, MemoryOp, MemoryRef, OwnerKey, OwnerMemory, Variable, VariableWrite,
+};
+pub use messages::{Direction, Message, NewMessage};
+pub use page::{
+    Page, PageRequest, decode_cursor, decode_key_cursor, encode_cursor, encode_key_cursor,
+};
 pub use tenants::{Tenant, TenantDefaults};
 pub use text::{Scope, validate_name, validate_optional_text, validate_text};
 pub use users::{UpsertUser, User, UserProfile};
 
-use crate::{clock::Clock, store::Store};
+use crate::{clock::Clock, events::EventBus, store::Store};
 
-/// The service: the store plus the clock. Cheap to clone.
+/// The service: the store, the clock, and where changes are announced.
+/// Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     pub(crate) store: Store,
     pub(crate) clock: Clock,
+    pub(crate) events: EventBus,
 }
 
 impl App {
-    pub fn new(store: Store, clock: Clock) -> App {
-        App { store, clock }
+    pub fn new(store: Store, clock: Clock, events: EventBus) -> App {
+        App {
+            store,
+            clock,
+            events,
+        }
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.events
     }
 
     pub fn clock(&self) -> &Clock {

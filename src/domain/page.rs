@@ -62,3 +62,19 @@ pub fn decode_cursor(cursor: &str) -> Result<Uuid> {
         .and_then(|bytes| Uuid::from_slice(&bytes).ok())
         .ok_or_else(|| Error::bad_input("after", "not a cursor returned by this API"))
 }
+
+const KEY_CURSOR_PREFIX: &str = "k1:";
+
+/// Cursors over KV keys, which order the KV store's pages.
+pub fn encode_key_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{KEY_CURSOR_PREFIX}{key}"))
+}
+
+pub fn decode_key_cursor(cursor: &str) -> Result<String> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|text| text.strip_prefix(KEY_CURSOR_PREFIX).map(str::to_owned))
+        .ok_or_else(|| Error::bad_input("after", "not a cursor returned by this API"))
+}

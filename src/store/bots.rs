@@ -129,12 +129,17 @@ impl Store {
         Ok(updated)
     }
 
-    /// Users and conversations go with the bot (foreign keys cascade).
+    /// Memory and KV entries are deleted here; users, conversations and
+    /// messages go with the bot through cascading foreign keys.
     pub async fn delete_bot(&self, tenant: &TenantId, id: BotId) -> Result<bool> {
+        let tx = self.write_tx().await?;
+        super::memory::delete_memories_of_bot(&tx, tenant, id).await?;
+        super::kv::delete_kv_of_bot(&tx, tenant, id).await?;
         let result = scoped_delete::<bot::Entity>(tenant)
             .filter(bot::Column::Id.eq(id.0))
-            .exec(&self.db)
+            .exec(&tx)
             .await?;
+        tx.commit().await?;
         Ok(result.rows_affected > 0)
     }
 

@@ -1,7 +1,8 @@
 use chrono::{DateTime, Utc};
 use entity::{conversation, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, QueryFilter, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, QueryFilter,
+    sea_query::Expr,
 };
 
 use super::{Store, page, scoped, scoped_update, users};
@@ -107,13 +108,15 @@ impl Store {
         tenant: &TenantId,
         selector: &UserSelector,
         mut draft: Conversation,
+        prefill: Option<&crate::domain::OwnerMemory>,
     ) -> Result<Conversation> {
-        let tx = self.write_tx().await?;
+        let memory_tx = self.memory_tx(tenant).await?;
+        let tx = memory_tx.connection();
         let user = match selector {
             UserSelector::Id(id) => scoped::<user::Entity>(tenant)
                 .filter(user::Column::Id.eq(id.0))
                 .filter(user::Column::BotId.eq(draft.bot_id.0))
-                .one(&tx)
+                .one(tx)
                 .await?
                 .map(users::to_domain)
                 .ok_or(Error::NotFound("user"))?,
@@ -127,13 +130,19 @@ impl Store {
                     external_id: external_id.clone(),
                     profile: UserProfile::default(),
                 };
-                users::upsert_user_in(&tx, tenant, &input, draft.started_at).await?
+                users::upsert_user_in(tx, tenant, &input, draft.started_at).await?
             }
         };
         draft.user_id = user.id;
         draft.channel = user.channel;
-        to_row(tenant, &draft).insert(&tx).await?;
-        tx.commit().await?;
+        to_row(tenant, &draft).insert(tx).await?;
+        if let Some(memory) = prefill {
+            memory_tx
+                .lock(memory.key, draft.bot_id, draft.started_at)
+                .await?;
+            memory_tx.save(memory, draft.started_at).await?;
+        }
+        memory_tx.commit().await?;
         Ok(draft)
     }
 
@@ -159,17 +168,61 @@ impl Store {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<Option<Conversation>> {
+        if !self
+            .touch_conversation_in(&self.db, tenant, id, now, expires_at)
+            .await?
+        {
+            return Ok(None);
+        }
+        self.find_conversation(tenant, id).await
+    }
+
+    /// Records activity inside the caller's transaction; false if the
+    /// conversation is no longer live.
+    pub async fn touch_conversation_in<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        tenant: &TenantId,
+        id: ConversationId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool> {
         let result = scoped_update::<conversation::Entity>(tenant)
             .col_expr(conversation::Column::LastActivityAt, Expr::value(now))
             .col_expr(conversation::Column::ExpiresAt, Expr::value(expires_at))
             .filter(conversation::Column::Id.eq(id.0))
             .filter(live_at(now))
-            .exec(&self.db)
+            .exec(db)
             .await?;
-        if result.rows_affected == 0 {
-            return Ok(None);
-        }
-        self.find_conversation(tenant, id).await
+        Ok(result.rows_affected > 0)
+    }
+
+    /// Ends a live conversation inside the caller's transaction; false if
+    /// it had already ended or timed out.
+    pub async fn end_conversation_in<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        tenant: &TenantId,
+        id: ConversationId,
+        reason: EndReason,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = scoped_update::<conversation::Entity>(tenant)
+            .col_expr(conversation::Column::Status, Expr::value("ended"))
+            .col_expr(
+                conversation::Column::EndReason,
+                Expr::value(reason_str(reason)),
+            )
+            .col_expr(conversation::Column::EndedAt, Expr::value(now))
+            .col_expr(
+                conversation::Column::ExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(conversation::Column::Id.eq(id.0))
+            .filter(live_at(now))
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected > 0)
     }
 
     pub async fn list_conversations(

@@ -4,6 +4,9 @@
 //! changed or deleted by any query in this module.
 mod bots;
 mod conversations;
+mod kv;
+mod memory;
+mod messages;
 mod page;
 mod tenants;
 mod users;
@@ -111,4 +114,5 @@ pub(crate) fn conflict_or_internal(err: sea_orm::DbErr, message: &str) -> crate:
     }
 }
 
+pub use memory::MemoryTx;
 pub(crate) use page::page;

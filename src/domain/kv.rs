@@ -1,0 +1,182 @@
+//! The general key-value store under the memory (Botpress KVS): per bot or
+//! tenant-wide, with expiry and compare-and-set. Keys are literal strings:
+//! a prefix matches characters exactly, with no wildcards.
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::{App, Duration, Page};
+use crate::{
+    auth::{Auth, Capability},
+    error::{Error, Result},
+    ids::BotId,
+};
+
+pub const MAX_KEY_CHARS: usize = 512;
+pub const MAX_KV_PAGE: i32 = 100;
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KvKey {
+    /// `None`: the tenant-wide store.
+    pub bot: Option<BotId>,
+    pub key: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KvEntry {
+    pub bot: Option<BotId>,
+    pub key: String,
+    pub value: Value,
+    pub version: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl KvEntry {
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct KvWrite {
+    pub key: KvKey,
+    pub value: Value,
+    pub expires_in: Option<Duration>,
+    pub expected_version: Option<i64>,
+}
+
+fn check_key(field: &str, key: &str, allow_empty: bool) -> Result<()> {
+    if key.is_empty() && !allow_empty {
+        return Err(Error::bad_input(field, "must not be empty"));
+    }
+    if key.chars().count() > MAX_KEY_CHARS {
+        return Err(Error::bad_input(
+            field,
+            format!("must be at most {MAX_KEY_CHARS} characters"),
+        ));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(Error::bad_input(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// The next state of an entry after a write, or `None` when nothing
+/// changes (same value, same expiry). Checks `expectedVersion` (0: must
+/// not exist) against the live entry.
+pub fn plan_kv_write(
+    current: Option<&KvEntry>,
+    write: &KvWrite,
+    now: DateTime<Utc>,
+) -> Result<Option<KvEntry>> {
+    let live = current.filter(|e| e.is_live(now));
+    let version = live.map_or(0, |e| e.version);
+    if let Some(expected) = write.expected_version
+        && expected != version
+    {
+        return Err(Error::Conflict(format!(
+            "key is at version {version}, not {expected}"
+        )));
+    }
+    let expires_at = write.expires_in.map(|d| now + d.as_timedelta());
+    if live.is_some_and(|e| e.value == write.value && e.expires_at == expires_at) {
+        return Ok(None);
+    }
+    Ok(Some(KvEntry {
+        bot: write.key.bot,
+        key: write.key.key.clone(),
+        value: write.value.clone(),
+        version: version + 1,
+        expires_at,
+        created_at: live.map_or(now, |e| e.created_at),
+        updated_at: now,
+    }))
+}
+
+impl App {
+    /// A bot's store needs the bot (and the token's `bots` claim); the
+    /// tenant-wide store needs a token not limited to some bots.
+    async fn kv_access(
+        &self,
+        auth: &Auth,
+        capability: Capability,
+        bot: Option<BotId>,
+    ) -> Result<()> {
+        match bot {
+            Some(bot) => self.bot_for(auth, capability, bot).await.map(|_| ()),
+            None => auth.require_unrestricted(capability),
+        }
+    }
+
+    pub async fn kv_set(&self, auth: &Auth, write: KvWrite) -> Result<KvEntry> {
+        check_key("key", &write.key.key, false)?;
+        let max = self.max_value_bytes(auth).await?;
+        self.check_value("value", &write.value, max)?;
+        if write.expected_version.is_some_and(|v| v < 0) {
+            return Err(Error::bad_input("expectedVersion", "must not be negative"));
+        }
+        self.kv_access(auth, Capability::Write, write.key.bot)
+            .await?;
+        let now = self.clock.now();
+        self.store
+            .kv_write(&auth.tenant, &write.key, now, |current| {
+                plan_kv_write(current, &write, now)
+            })
+            .await
+    }
+
+    pub async fn kv_get(&self, auth: &Auth, key: KvKey) -> Result<Option<KvEntry>> {
+        check_key("key", &key.key, false)?;
+        self.kv_access(auth, Capability::Read, key.bot).await?;
+        let now = self.clock.now();
+        Ok(self
+            .store
+            .kv_find(&auth.tenant, &key)
+            .await?
+            .filter(|e| e.is_live(now)))
+    }
+
+    pub async fn kv_entries(
+        &self,
+        auth: &Auth,
+        bot: Option<BotId>,
+        prefix: Option<&str>,
+        first: i32,
+        after: Option<&str>,
+    ) -> Result<Page<KvEntry>> {
+        if !(0..=MAX_KV_PAGE).contains(&first) {
+            return Err(Error::bad_input(
+                "first",
+                format!("must be between 0 and {MAX_KV_PAGE}"),
+            ));
+        }
+        if let Some(prefix) = prefix {
+            check_key("prefix", prefix, true)?;
+        }
+        let after = after.map(super::decode_key_cursor).transpose()?;
+        self.kv_access(auth, Capability::Read, bot).await?;
+        self.store
+            .kv_list(
+                &auth.tenant,
+                bot,
+                prefix,
+                first as u64,
+                after.as_deref(),
+                self.clock.now(),
+            )
+            .await
+    }
+
+    /// True if a live entry was removed.
+    pub async fn kv_delete(&self, auth: &Auth, key: KvKey) -> Result<bool> {
+        check_key("key", &key.key, false)?;
+        self.kv_access(auth, Capability::Write, key.bot).await?;
+        self.store
+            .kv_delete(&auth.tenant, &key, self.clock.now())
+            .await
+    }
+}

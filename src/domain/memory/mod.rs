@@ -1,0 +1,378 @@
+//! Memory in four scopes (rule 1): `BOT` (owner: the bot), `USER` (the end
+//! user, long-term), `CONVERSATION` (short-term) and `TEMP` (one flow),
+//! both owned by the conversation. Every write goes through
+//! [`App::mutate`], which applies the rules in [`state`] inside one
+//! transaction and announces the changes after it commits.
+mod ops;
+mod state;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+pub use state::{Change, Expiry, MemoryOp, OwnerKey, OwnerMemory, Variable};
+
+use super::{App, Bot, Conversation, EndReason, Scope, validate_name};
+use crate::{
+    auth::{Auth, Capability},
+    error::{Error, Result},
+    events::{ConversationEvent, ConversationEventKind, Event, MemoryEvent},
+    ids::{BotId, ConversationId, UserId},
+};
+
+/// Which memory, as a client names it.
+#[derive(Clone, Debug)]
+pub struct MemoryRef {
+    pub scope: Scope,
+    pub bot: Option<BotId>,
+    pub user: Option<UserId>,
+    pub conversation: Option<ConversationId>,
+}
+
+impl MemoryRef {
+    pub fn of_conversation(scope: Scope, id: ConversationId) -> MemoryRef {
+        MemoryRef {
+            scope,
+            bot: None,
+            user: None,
+            conversation: Some(id),
+        }
+    }
+}
+
+/// A memory the caller may use, with what its rules need.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    pub key: OwnerKey,
+    pub bot: Bot,
+    pub conversation: Option<Conversation>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Memory {
+    pub key: OwnerKey,
+    pub version: i64,
+    pub variables: Vec<Variable>,
+}
+
+impl Memory {
+    /// All live variables as one JSON object, name -> value.
+    pub fn to_json(&self) -> Value {
+        Value::Object(
+            self.variables
+                .iter()
+                .map(|v| (v.name.clone(), v.value.clone()))
+                .collect(),
+        )
+    }
+}
+
+/// One `setVariable`, validated by [`App::check_write`].
+#[derive(Clone, Debug)]
+pub struct VariableWrite {
+    pub name: String,
+    pub value: Value,
+    pub expiry: Expiry,
+    pub expected_version: Option<i64>,
+}
+
+/// Which rows of a memory an operation needs.
+#[derive(Clone, Debug)]
+pub(crate) enum Load {
+    All,
+    Names(Vec<String>),
+}
+
+/// What the write does to the conversation it touches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Activity {
+    /// Rule 6: any write is activity.
+    Touch,
+    End(EndReason),
+}
+
+pub(crate) type Memories = BTreeMap<OwnerKey, OwnerMemory>;
+
+impl App {
+    /// Rule 1: checks the ref's shape, then that the owner exists in the
+    /// caller's tenant and bots.
+    pub(crate) async fn resolve(
+        &self,
+        auth: &Auth,
+        capability: Capability,
+        r: &MemoryRef,
+    ) -> Result<Target> {
+        let shape_ok = match r.scope {
+            Scope::Bot => r.bot.is_some() && r.user.is_none() && r.conversation.is_none(),
+            Scope::User => r.user.is_some() && r.conversation.is_none(),
+            Scope::Conversation | Scope::Temp => r.conversation.is_some() && r.user.is_none(),
+        };
+        if !shape_ok {
+            return Err(Error::bad_input(
+                "ref",
+                "scope BOT takes botId; USER takes userId; CONVERSATION and TEMP take conversationId",
+            ));
+        }
+        auth.require(capability)?;
+        let (owner_id, bot_id, conversation) = match r.scope {
+            Scope::Bot => {
+                let bot = self
+                    .bot_for(auth, capability, r.bot.unwrap_or(BotId(uuid::Uuid::nil())))
+                    .await?;
+                return Ok(Target {
+                    key: OwnerKey {
+                        scope: Scope::Bot,
+                        owner_id: bot.id.0,
+                    },
+                    bot,
+                    conversation: None,
+                });
+            }
+            Scope::User => {
+                let user = self
+                    .store
+                    .find_user(&auth.tenant, r.user.unwrap_or(UserId(uuid::Uuid::nil())))
+                    .await?
+                    .filter(|u| auth.may_see_bot(u.bot_id) && r.bot.is_none_or(|b| b == u.bot_id))
+                    .ok_or(Error::NotFound("user"))?;
+                (user.id.0, user.bot_id, None)
+            }
+            Scope::Conversation | Scope::Temp => {
+                let id = r.conversation.unwrap_or(ConversationId(uuid::Uuid::nil()));
+                let conversation = self
+                    .store
+                    .find_conversation(&auth.tenant, id)
+                    .await?
+                    .filter(|c| auth.may_see_bot(c.bot_id) && r.bot.is_none_or(|b| b == c.bot_id))
+                    .ok_or(Error::NotFound("conversation"))?;
+                (conversation.id.0, conversation.bot_id, Some(conversation))
+            }
+        };
+        let bot = self
+            .store
+            .find_bot(&auth.tenant, bot_id)
+            .await?
+            .ok_or(Error::NotFound("bot"))?;
+        Ok(Target {
+            key: OwnerKey {
+                scope: r.scope,
+                owner_id,
+            },
+            bot,
+            conversation,
+        })
+    }
+
+    /// Validates a write: name, value (not null, within the tenant's
+    /// `maxValueBytes`), expiry (in the future).
+    pub(crate) fn check_value(&self, field: &str, value: &Value, max_bytes: i32) -> Result<()> {
+        if value.is_null() {
+            return Err(Error::bad_input(
+                field,
+                "a value must not be null: unset the variable instead",
+            ));
+        }
+        let size = serde_json::to_vec(value)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX);
+        if size > max_bytes.max(0) as usize {
+            return Err(Error::QuotaExceeded(format!(
+                "{field} is {size} bytes of JSON; this tenant allows {max_bytes}"
+            )));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_write(
+        &self,
+        field: &str,
+        write: &VariableWrite,
+        max_bytes: i32,
+    ) -> Result<()> {
+        validate_name(&format!("{field}.name"), &write.name)?;
+        self.check_value(&format!("{field}.value"), &write.value, max_bytes)?;
+        if let Expiry::At(at) = write.expiry
+            && at <= self.clock.now()
+        {
+            return Err(Error::bad_input(
+                format!("{field}.expiresAt"),
+                "must be in the future",
+            ));
+        }
+        if write.expected_version.is_some_and(|v| v < 0) {
+            return Err(Error::bad_input(
+                format!("{field}.expectedVersion"),
+                "must not be negative",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn max_value_bytes(&self, auth: &Auth) -> Result<i32> {
+        Ok(self.tenant(auth).await?.max_value_bytes)
+    }
+
+    /// Runs `op` on the memories of `targets` in one transaction: locks
+    /// them in key order, loads what `op` needs, marks conversation
+    /// activity (or ends the conversation), saves, commits, then announces
+    /// every change.
+    pub(crate) async fn mutate<T>(
+        &self,
+        auth: &Auth,
+        targets: Vec<(Target, Load)>,
+        activity: Activity,
+        op: impl FnOnce(&mut Memories) -> Result<T>,
+    ) -> Result<(T, Memories, Vec<Conversation>)> {
+        let now = self.clock.now();
+        let mut loads: BTreeMap<OwnerKey, (Target, Option<Vec<String>>)> = BTreeMap::new();
+        for (target, load) in targets {
+            let entry = loads.entry(target.key).or_insert((target, Some(vec![])));
+            match (load, &mut entry.1) {
+                (Load::All, names) => *names = None,
+                (Load::Names(more), Some(names)) => names.extend(more),
+                (Load::Names(_), None) => {}
+            }
+        }
+        let tx = self.store.memory_tx(&auth.tenant).await?;
+        let mut memories = Memories::new();
+        for (key, (target, names)) in &loads {
+            let version = tx.lock(*key, target.bot.id, now).await?;
+            let rows = tx.load(*key, names.as_deref()).await?;
+            memories.insert(
+                *key,
+                OwnerMemory::new(*key, target.bot.id, version, rows, now),
+            );
+        }
+        let conversations: BTreeMap<ConversationId, (Conversation, super::Duration)> = loads
+            .values()
+            .filter_map(|(t, _)| {
+                let c = t.conversation.clone()?;
+                Some((c.id, (c, t.bot.session_timeout)))
+            })
+            .collect();
+        let mut touched = Vec::new();
+        for (id, (mut conversation, timeout)) in conversations {
+            let live = match activity {
+                Activity::Touch => {
+                    let expires_at = now + timeout.as_timedelta();
+                    conversation.last_activity_at = now;
+                    conversation.expires_at = Some(expires_at);
+                    self.store
+                        .touch_conversation_in(tx.connection(), &auth.tenant, id, now, expires_at)
+                        .await?
+                }
+                Activity::End(reason) => {
+                    conversation.status = super::ConversationStatus::Ended;
+                    conversation.end_reason = Some(reason);
+                    conversation.ended_at = Some(now);
+                    conversation.expires_at = None;
+                    self.store
+                        .end_conversation_in(tx.connection(), &auth.tenant, id, reason, now)
+                        .await?
+                }
+            };
+            if !live {
+                return Err(Error::ConversationEnded);
+            }
+            touched.push(conversation);
+        }
+        let result = op(&mut memories)?;
+        for memory in memories.values() {
+            tx.save(memory, now).await?;
+        }
+        tx.commit().await?;
+        self.announce(auth, &memories, &touched, activity, now);
+        Ok((result, memories, touched))
+    }
+
+    fn announce(
+        &self,
+        auth: &Auth,
+        memories: &Memories,
+        conversations: &[Conversation],
+        activity: Activity,
+        now: DateTime<Utc>,
+    ) {
+        let memory_events = memories
+            .values()
+            .flat_map(|m| change_events(&auth.tenant, m, now));
+        let kind = match activity {
+            Activity::Touch => ConversationEventKind::Activity,
+            Activity::End(_) => ConversationEventKind::Ended,
+        };
+        let conversation_events = conversations.iter().map(|c| {
+            Event::Conversation(ConversationEvent {
+                tenant: auth.tenant.clone(),
+                conversation: c.clone(),
+                kind,
+                at: now,
+            })
+        });
+        let events: Vec<Event> = memory_events.chain(conversation_events).collect();
+        self.events.publish(events);
+    }
+}
+
+/// One event per change of `memory`, with its new memory version.
+pub(crate) fn change_events<'a>(
+    tenant: &'a crate::ids::TenantId,
+    memory: &'a OwnerMemory,
+    at: DateTime<Utc>,
+) -> impl Iterator<Item = Event> + 'a {
+    memory.changes().iter().map(move |c| {
+        Event::Memory(MemoryEvent {
+            tenant: tenant.clone(),
+            op: c.op,
+            bot_id: memory.bot_id,
+            scope: memory.key.scope,
+            owner_id: memory.key.owner_id,
+            name: c.name.clone(),
+            value: c.value.clone(),
+            version: c.version,
+            memory_version: memory.new_version(),
+            at,
+        })
+    })
+}
+
+/// Checks `startConversation(memory:)`: a JSON object of name -> value.
+pub(crate) fn prefill_entries(
+    app: &App,
+    memory: Value,
+    max_bytes: i32,
+) -> Result<Vec<(String, Value)>> {
+    let Value::Object(map) = memory else {
+        return Err(Error::bad_input(
+            "memory",
+            "must be a JSON object of name -> value",
+        ));
+    };
+    map.into_iter()
+        .map(|(name, value)| {
+            validate_name("memory", &name)?;
+            app.check_value(&format!("memory.{name}"), &value, max_bytes)?;
+            Ok((name, value))
+        })
+        .collect()
+}
+
+/// The short-term memory a new conversation starts with (rule 3 applies:
+/// the bot's retention policies for the CONVERSATION scope).
+pub(crate) fn prefilled(
+    bot: &Bot,
+    conversation: ConversationId,
+    entries: Vec<(String, Value)>,
+    now: DateTime<Utc>,
+) -> Result<OwnerMemory> {
+    let key = OwnerKey {
+        scope: Scope::Conversation,
+        owner_id: conversation.0,
+    };
+    let mut memory = OwnerMemory::new(key, bot.id, 0, vec![], now);
+    for (name, value) in entries {
+        let ttl = bot.retention_for(&name, Scope::Conversation).map(|p| p.ttl);
+        memory.set(&name, value, Expiry::Default, ttl, None, MemoryOp::Set)?;
+    }
+    Ok(memory)
+}

@@ -1,0 +1,389 @@
+//! The memory operations of the API, each one transaction (rule 4: atomic,
+//! one version step per memory).
+use serde_json::Value;
+
+use super::{Activity, Expiry, Load, Memory, MemoryOp, MemoryRef, Target, Variable, VariableWrite};
+use crate::{
+    auth::{Auth, Capability},
+    domain::{App, Conversation, EndReason, Scope, validate_name},
+    error::{Error, Result},
+    ids::ConversationId,
+};
+
+fn policy_ttl(target: &Target, name: &str) -> Option<crate::domain::Duration> {
+    target
+        .bot
+        .retention_for(name, target.key.scope)
+        .map(|p| p.ttl)
+}
+
+/// A JSON object of name -> value, every entry checked.
+fn object_entries(
+    app: &App,
+    field: &str,
+    value: Value,
+    max_bytes: i32,
+) -> Result<Vec<(String, Value)>> {
+    let Value::Object(map) = value else {
+        return Err(Error::bad_input(
+            field,
+            "must be a JSON object of name -> value",
+        ));
+    };
+    map.into_iter()
+        .map(|(name, value)| {
+            validate_name(field, &name)?;
+            app.check_value(&format!("{field}.{name}"), &value, max_bytes)?;
+            Ok((name, value))
+        })
+        .collect()
+}
+
+fn check_memory_version(memory: &super::OwnerMemory, expected: Option<i64>) -> Result<()> {
+    match expected {
+        Some(expected) if expected != memory.loaded_version => Err(Error::Conflict(format!(
+            "memory is at version {}, not {expected}",
+            memory.loaded_version
+        ))),
+        _ => Ok(()),
+    }
+}
+
+impl App {
+    pub async fn memory(&self, auth: &Auth, r: &MemoryRef) -> Result<Memory> {
+        let target = self.resolve(auth, Capability::Read, r).await?;
+        self.read_memory(auth, target.key).await
+    }
+
+    async fn read_memory(&self, auth: &Auth, key: super::OwnerKey) -> Result<Memory> {
+        let (version, variables) = self
+            .store
+            .read_memory(&auth.tenant, key, self.clock.now())
+            .await?;
+        Ok(Memory {
+            key,
+            version,
+            variables,
+        })
+    }
+
+    pub async fn variable(
+        &self,
+        auth: &Auth,
+        r: &MemoryRef,
+        name: &str,
+    ) -> Result<Option<Variable>> {
+        let memory = self.memory(auth, r).await?;
+        Ok(memory.variables.into_iter().find(|v| v.name == name))
+    }
+
+    pub async fn set_variable(
+        &self,
+        auth: &Auth,
+        r: &MemoryRef,
+        write: VariableWrite,
+    ) -> Result<Variable> {
+        let mut set = self.set_variables(auth, vec![(r.clone(), write)]).await?;
+        set.pop()
+            .ok_or_else(|| Error::internal("setVariables returned nothing"))
+    }
+
+    /// All or nothing; each memory touched takes one version step.
+    pub async fn set_variables(
+        &self,
+        auth: &Auth,
+        writes: Vec<(MemoryRef, VariableWrite)>,
+    ) -> Result<Vec<Variable>> {
+        auth.require(Capability::Write)?;
+        if writes.is_empty() {
+            return Ok(vec![]);
+        }
+        let max = self.max_value_bytes(auth).await?;
+        let mut planned = Vec::with_capacity(writes.len());
+        for (i, (r, write)) in writes.into_iter().enumerate() {
+            let field = format!("inputs[{i}]");
+            self.check_write(&field, &write, max)?;
+            let target = self.resolve(auth, Capability::Write, &r).await?;
+            planned.push((target, write));
+        }
+        let loads = planned
+            .iter()
+            .map(|(t, w)| (t.clone(), Load::Names(vec![w.name.clone()])))
+            .collect();
+        let plan: Vec<(super::OwnerKey, String)> = planned
+            .iter()
+            .map(|(t, w)| (t.key, w.name.clone()))
+            .collect();
+        let (_, memories, _) = self
+            .mutate(auth, loads, Activity::Touch, |memories| {
+                for (target, write) in planned {
+                    let memory = memories
+                        .get_mut(&target.key)
+                        .ok_or_else(|| Error::internal("memory not loaded"))?;
+                    let ttl = policy_ttl(&target, &write.name);
+                    memory.set(
+                        &write.name,
+                        write.value,
+                        write.expiry,
+                        ttl,
+                        write.expected_version,
+                        MemoryOp::Set,
+                    )?;
+                }
+                Ok(())
+            })
+            .await?;
+        plan.into_iter()
+            .map(|(key, name)| {
+                memories
+                    .get(&key)
+                    .and_then(|m| m.live(&name).cloned())
+                    .ok_or_else(|| Error::internal("variable vanished after set"))
+            })
+            .collect()
+    }
+
+    pub async fn unset_variable(
+        &self,
+        auth: &Auth,
+        r: &MemoryRef,
+        name: &str,
+        expected: Option<i64>,
+    ) -> Result<bool> {
+        validate_name("name", name)?;
+        let target = self.resolve(auth, Capability::Write, r).await?;
+        let key = target.key;
+        let load = vec![(target, Load::Names(vec![name.to_owned()]))];
+        let (removed, _, _) = self
+            .mutate(auth, load, Activity::Touch, |memories| {
+                let memory = memories
+                    .get_mut(&key)
+                    .ok_or_else(|| Error::internal("memory not loaded"))?;
+                memory.unset(name, expected, MemoryOp::Unset)
+            })
+            .await?;
+        Ok(removed)
+    }
+
+    /// Sets the names of `set` and removes those in `unset`, atomically.
+    pub async fn patch_memory(
+        &self,
+        auth: &Auth,
+        r: &MemoryRef,
+        set: Option<Value>,
+        unset: Vec<String>,
+        expected: Option<i64>,
+    ) -> Result<Memory> {
+        auth.require(Capability::Write)?;
+        let max = self.max_value_bytes(auth).await?;
+        let set = match set {
+            Some(value) => object_entries(self, "set", value, max)?,
+            None => vec![],
+        };
+        for (i, name) in unset.iter().enumerate() {
+            validate_name(&format!("unset[{i}]"), name)?;
+            if set.iter().any(|(n, _)| n == name) {
+                return Err(Error::bad_input(
+                    "unset",
+                    format!("{name:?} is both set and unset"),
+                ));
+            }
+        }
+        let target = self.resolve(auth, Capability::Write, r).await?;
+        let key = target.key;
+        let names = set
+            .iter()
+            .map(|(n, _)| n.clone())
+            .chain(unset.iter().cloned())
+            .collect();
+        let policy = target.clone();
+        self.mutate(
+            auth,
+            vec![(target, Load::Names(names))],
+            Activity::Touch,
+            |memories| {
+                let memory = memories
+                    .get_mut(&key)
+                    .ok_or_else(|| Error::internal("memory not loaded"))?;
+                check_memory_version(memory, expected)?;
+                for (name, value) in set {
+                    let ttl = policy_ttl(&policy, &name);
+                    memory.set(&name, value, Expiry::Default, ttl, None, MemoryOp::Set)?;
+                }
+                for name in &unset {
+                    memory.unset(name, None, MemoryOp::Unset)?;
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        self.read_memory(auth, key).await
+    }
+
+    /// The memory becomes exactly `memory`: the SAP webhook semantics.
+    pub async fn replace_memory(
+        &self,
+        auth: &Auth,
+        r: &MemoryRef,
+        memory: Value,
+        expected: Option<i64>,
+    ) -> Result<Memory> {
+        auth.require(Capability::Write)?;
+        let max = self.max_value_bytes(auth).await?;
+        let entries = object_entries(self, "memory", memory, max)?;
+        let target = self.resolve(auth, Capability::Write, r).await?;
+        let key = target.key;
+        let policy = target.clone();
+        self.mutate(
+            auth,
+            vec![(target, Load::All)],
+            Activity::Touch,
+            |memories| {
+                let m = memories
+                    .get_mut(&key)
+                    .ok_or_else(|| Error::internal("memory not loaded"))?;
+                check_memory_version(m, expected)?;
+                let keep: std::collections::HashSet<&str> =
+                    entries.iter().map(|(n, _)| n.as_str()).collect();
+                let gone: Vec<String> = m
+                    .live_variables()
+                    .filter(|v| !keep.contains(v.name.as_str()))
+                    .map(|v| v.name.clone())
+                    .collect();
+                for name in gone {
+                    m.unset(&name, None, MemoryOp::Unset)?;
+                }
+                for (name, value) in &entries {
+                    let ttl = policy_ttl(&policy, name);
+                    m.set(
+                        name,
+                        value.clone(),
+                        Expiry::Default,
+                        ttl,
+                        None,
+                        MemoryOp::Set,
+                    )?;
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        self.read_memory(auth, key).await
+    }
+
+    /// Removes every variable; returns how many there were.
+    pub async fn clear_memory(&self, auth: &Auth, r: &MemoryRef) -> Result<i64> {
+        let target = self.resolve(auth, Capability::Write, r).await?;
+        let key = target.key;
+        let (cleared, _, _) = self
+            .mutate(
+                auth,
+                vec![(target, Load::All)],
+                Activity::Touch,
+                |memories| {
+                    let m = memories
+                        .get_mut(&key)
+                        .ok_or_else(|| Error::internal("memory not loaded"))?;
+                    Ok(m.clear(MemoryOp::Cleared))
+                },
+            )
+            .await?;
+        Ok(cleared as i64)
+    }
+
+    /// Ends the current flow: TEMP memory is cleared.
+    pub async fn end_flow(&self, auth: &Auth, conversation: ConversationId) -> Result<i64> {
+        self.clear_memory(auth, &MemoryRef::of_conversation(Scope::Temp, conversation))
+            .await
+    }
+
+    /// Rule 6: promotes short-term memory into the user's long-term memory
+    /// per the bot's policy, clears CONVERSATION and TEMP, and ends the
+    /// conversation, in one transaction.
+    pub async fn end_conversation(
+        &self,
+        auth: &Auth,
+        id: ConversationId,
+        reason: EndReason,
+    ) -> Result<Conversation> {
+        if reason == EndReason::Timeout {
+            return Err(Error::bad_input(
+                "reason",
+                "TIMEOUT is set when a session expires; end with COMPLETED or ABANDONED",
+            ));
+        }
+        let short = self
+            .resolve(
+                auth,
+                Capability::Write,
+                &MemoryRef::of_conversation(Scope::Conversation, id),
+            )
+            .await?;
+        let conversation = short
+            .conversation
+            .clone()
+            .ok_or(Error::NotFound("conversation"))?;
+        let temp = Target {
+            key: super::OwnerKey {
+                scope: Scope::Temp,
+                owner_id: id.0,
+            },
+            ..short.clone()
+        };
+        let long = Target {
+            key: super::OwnerKey {
+                scope: Scope::User,
+                owner_id: conversation.user_id.0,
+            },
+            bot: short.bot.clone(),
+            conversation: None,
+        };
+        let (short_key, temp_key, long_key) = (short.key, temp.key, long.key);
+        let bot = short.bot.clone();
+        let targets = vec![
+            (short, Load::All),
+            (temp, Load::All),
+            (long.clone(), Load::All),
+        ];
+        let (_, _, ended) = self
+            .mutate(auth, targets, Activity::End(reason), |memories| {
+                promote_and_clear(memories, &bot, &long, short_key, temp_key, long_key)
+            })
+            .await?;
+        ended
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::internal("conversation not ended"))
+    }
+}
+
+/// Rule 6, the memory part of ending a conversation.
+pub(crate) fn promote_and_clear(
+    memories: &mut super::Memories,
+    bot: &crate::domain::Bot,
+    long: &Target,
+    short_key: super::OwnerKey,
+    temp_key: super::OwnerKey,
+    long_key: super::OwnerKey,
+) -> Result<()> {
+    let missing = || Error::internal("memory not loaded");
+    let promoted: Vec<(String, Value)> = memories
+        .get(&short_key)
+        .ok_or_else(missing)?
+        .live_variables()
+        .filter(|v| bot.promotion.promotes(&v.name))
+        .map(|v| (v.name.clone(), v.value.clone()))
+        .collect();
+    let user_memory = memories.get_mut(&long_key).ok_or_else(missing)?;
+    for (name, value) in promoted {
+        let ttl = policy_ttl(long, &name);
+        user_memory.set(&name, value, Expiry::Default, ttl, None, MemoryOp::Promoted)?;
+    }
+    for key in [short_key, temp_key] {
+        memories
+            .get_mut(&key)
+            .ok_or_else(missing)?
+            .clear(MemoryOp::Cleared);
+    }
+    Ok(())
+}

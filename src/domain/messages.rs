@@ -1,0 +1,123 @@
+//! The message log of a conversation, trimmed to the bot's
+//! `lastMessagesKept` newest on every append. Appending is activity.
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{App, MemoryRef, Scope};
+use crate::{
+    auth::{Auth, Capability},
+    error::{Error, Result},
+    events::{ConversationEvent, ConversationEventKind, Event},
+    ids::ConversationId,
+};
+
+pub const MAX_TEXT_CHARS: usize = 4096;
+pub const MAX_MESSAGES_READ: i32 = 1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Incoming,
+    Outgoing,
+}
+
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub id: Uuid,
+    pub direction: Direction,
+    pub text: Option<String>,
+    pub payload: Option<Value>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    pub direction: Direction,
+    pub text: Option<String>,
+    pub payload: Option<Value>,
+}
+
+impl App {
+    pub async fn append_message(
+        &self,
+        auth: &Auth,
+        conversation: ConversationId,
+        input: NewMessage,
+    ) -> Result<Message> {
+        auth.require(Capability::Write)?;
+        if input.text.is_none() && input.payload.as_ref().is_none_or(Value::is_null) {
+            return Err(Error::bad_input(
+                "input",
+                "a message needs text or a payload",
+            ));
+        }
+        if input
+            .text
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS)
+        {
+            return Err(Error::bad_input(
+                "text",
+                format!("must be at most {MAX_TEXT_CHARS} characters"),
+            ));
+        }
+        if let Some(payload) = &input.payload {
+            let max = self.max_value_bytes(auth).await?;
+            self.check_value("payload", payload, max)?;
+        }
+        let target = self
+            .resolve(
+                auth,
+                Capability::Write,
+                &MemoryRef::of_conversation(Scope::Conversation, conversation),
+            )
+            .await?;
+        let mut touched = target.conversation.ok_or(Error::NotFound("conversation"))?;
+        let now = self.clock.now();
+        let message = Message {
+            id: Uuid::now_v7(),
+            direction: input.direction,
+            text: input.text,
+            payload: input.payload.filter(|p| !p.is_null()),
+            at: now,
+        };
+        let expires_at = now + target.bot.session_timeout.as_timedelta();
+        let keep = target.bot.last_messages_kept.max(0) as u64;
+        self.store
+            .append_message(&auth.tenant, conversation, &message, keep, expires_at)
+            .await?;
+        touched.last_activity_at = now;
+        touched.expires_at = Some(expires_at);
+        self.events.publish([Event::Conversation(ConversationEvent {
+            tenant: auth.tenant.clone(),
+            conversation: touched,
+            kind: ConversationEventKind::Activity,
+            at: now,
+        })]);
+        Ok(message)
+    }
+
+    /// The newest `last` messages, oldest first.
+    pub async fn messages(
+        &self,
+        auth: &Auth,
+        conversation: ConversationId,
+        last: i32,
+    ) -> Result<Vec<Message>> {
+        if !(0..=MAX_MESSAGES_READ).contains(&last) {
+            return Err(Error::bad_input(
+                "last",
+                format!("must be between 0 and {MAX_MESSAGES_READ}"),
+            ));
+        }
+        self.resolve(
+            auth,
+            Capability::Read,
+            &MemoryRef::of_conversation(Scope::Conversation, conversation),
+        )
+        .await?;
+        self.store
+            .messages(&auth.tenant, conversation, last as u64)
+            .await
+    }
+}

@@ -1,0 +1,172 @@
+use chrono::{DateTime, Utc};
+use entity::kv_entry;
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait, Func},
+};
+use uuid::Uuid;
+
+use super::{Store, scoped, scoped_delete};
+use crate::{
+    domain::{KvEntry, KvKey, Page},
+    error::{Error, Result},
+    ids::{BotId, TenantId},
+};
+
+fn bot_column(bot: Option<BotId>) -> Uuid {
+    bot.map_or(Uuid::nil(), |b| b.0)
+}
+
+fn to_domain(m: kv_entry::Model) -> KvEntry {
+    KvEntry {
+        bot: (!m.bot_id.is_nil()).then_some(BotId(m.bot_id)),
+        key: m.key,
+        value: m.value,
+        version: m.version,
+        expires_at: m.expires_at,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+fn by_key(tenant: &TenantId, key: &KvKey) -> sea_orm::Select<kv_entry::Entity> {
+    scoped::<kv_entry::Entity>(tenant)
+        .filter(kv_entry::Column::BotId.eq(bot_column(key.bot)))
+        .filter(kv_entry::Column::Key.eq(key.key.as_str()))
+}
+
+fn live_at(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(kv_entry::Column::ExpiresAt.is_null())
+        .add(kv_entry::Column::ExpiresAt.gt(now))
+}
+
+impl Store {
+    /// Locks the entry's row and lets `plan` decide its next state. A
+    /// missing row is first created as an already-expired placeholder, so
+    /// that there is a row to lock and two writers of a new key serialize
+    /// (the placeholder is invisible to readers and rolls back with the
+    /// transaction).
+    pub async fn kv_write(
+        &self,
+        tenant: &TenantId,
+        key: &KvKey,
+        now: DateTime<Utc>,
+        plan: impl FnOnce(Option<&KvEntry>) -> Result<Option<KvEntry>>,
+    ) -> Result<KvEntry> {
+        let tx = self.write_tx().await?;
+        let placeholder = kv_entry::ActiveModel {
+            tenant_id: Set(tenant.as_str().to_owned()),
+            bot_id: Set(bot_column(key.bot)),
+            key: Set(key.key.clone()),
+            value: Set(serde_json::Value::Bool(false)),
+            version: Set(0),
+            expires_at: Set(Some(DateTime::<Utc>::UNIX_EPOCH)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        kv_entry::Entity::insert(placeholder)
+            .on_conflict_do_nothing()
+            .exec(&tx)
+            .await?;
+        let row = by_key(tenant, key)
+            .lock_exclusive()
+            .one(&tx)
+            .await?
+            .ok_or_else(|| Error::internal("kv row vanished under lock"))?;
+        let current = to_domain(row.clone());
+        let next = match plan(Some(&current))? {
+            Some(next) => next,
+            None => {
+                tx.commit().await?;
+                return Ok(current);
+            }
+        };
+        let mut active = row.into_active_model();
+        active.value = Set(next.value.clone());
+        active.version = Set(next.version);
+        active.expires_at = Set(next.expires_at);
+        active.created_at = Set(next.created_at);
+        active.updated_at = Set(next.updated_at);
+        active.update(&tx).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    pub async fn kv_find(&self, tenant: &TenantId, key: &KvKey) -> Result<Option<KvEntry>> {
+        Ok(by_key(tenant, key).one(&self.db).await?.map(to_domain))
+    }
+
+    /// Live entries in key order, after the cursor key, whose key starts
+    /// with `prefix` character for character (compared with `substr`, so
+    /// `%` and `_` mean themselves).
+    pub async fn kv_list(
+        &self,
+        tenant: &TenantId,
+        bot: Option<BotId>,
+        prefix: Option<&str>,
+        first: u64,
+        after: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Page<KvEntry>> {
+        let mut select = scoped::<kv_entry::Entity>(tenant)
+            .filter(kv_entry::Column::BotId.eq(bot_column(bot)))
+            .filter(live_at(now));
+        if let Some(prefix) = prefix.filter(|p| !p.is_empty()) {
+            let length = prefix.chars().count() as i64;
+            let head = Func::cust("substr")
+                .arg(Expr::col(kv_entry::Column::Key))
+                .arg(1)
+                .arg(length);
+            select = select.filter(Expr::expr(head).eq(prefix));
+        }
+        if let Some(after) = after {
+            select = select.filter(kv_entry::Column::Key.gt(after));
+        }
+        let mut items: Vec<KvEntry> = select
+            .order_by_asc(kv_entry::Column::Key)
+            .limit(first + 1)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(to_domain)
+            .collect();
+        let has_next = items.len() as u64 > first;
+        items.truncate(first as usize);
+        Ok(Page {
+            items,
+            has_next,
+            total: None,
+        })
+    }
+
+    pub async fn kv_delete(
+        &self,
+        tenant: &TenantId,
+        key: &KvKey,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = scoped_delete::<kv_entry::Entity>(tenant)
+            .filter(kv_entry::Column::BotId.eq(bot_column(key.bot)))
+            .filter(kv_entry::Column::Key.eq(key.key.as_str()))
+            .filter(live_at(now))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+}
+
+pub(super) async fn delete_kv_of_bot<C: ConnectionTrait>(
+    db: &C,
+    tenant: &TenantId,
+    bot: BotId,
+) -> Result<()> {
+    scoped_delete::<kv_entry::Entity>(tenant)
+        .filter(kv_entry::Column::BotId.eq(bot.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}

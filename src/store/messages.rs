@@ -1,0 +1,102 @@
+use chrono::{DateTime, Utc};
+use entity::message;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::{Store, scoped, scoped_delete};
+use crate::{
+    domain::{Direction, Message},
+    error::{Error, Result},
+    ids::{ConversationId, TenantId},
+};
+
+fn direction_str(d: Direction) -> &'static str {
+    match d {
+        Direction::Incoming => "incoming",
+        Direction::Outgoing => "outgoing",
+    }
+}
+
+fn to_domain(m: message::Model) -> Result<Message> {
+    let direction = match m.direction.as_str() {
+        "incoming" => Direction::Incoming,
+        "outgoing" => Direction::Outgoing,
+        _ => return Err(Error::internal(format!("message {}: bad direction", m.id))),
+    };
+    Ok(Message {
+        id: m.id,
+        direction,
+        text: m.text,
+        payload: m.payload,
+        at: m.at,
+    })
+}
+
+impl Store {
+    /// Appends to a live conversation (marking activity) and trims the log
+    /// to the `keep` newest, in one transaction.
+    pub async fn append_message(
+        &self,
+        tenant: &TenantId,
+        conversation: ConversationId,
+        m: &Message,
+        keep: u64,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.write_tx().await?;
+        if !self
+            .touch_conversation_in(&tx, tenant, conversation, m.at, expires_at)
+            .await?
+        {
+            return Err(Error::ConversationEnded);
+        }
+        message::ActiveModel {
+            tenant_id: Set(tenant.as_str().to_owned()),
+            conversation_id: Set(conversation.0),
+            id: Set(m.id),
+            direction: Set(direction_str(m.direction).into()),
+            text: Set(m.text.clone()),
+            payload: Set(m.payload.clone()),
+            at: Set(m.at),
+        }
+        .insert(&tx)
+        .await?;
+        let of_conversation = || {
+            scoped::<message::Entity>(tenant)
+                .filter(message::Column::ConversationId.eq(conversation.0))
+        };
+        // The newest message that falls out of the window, if any.
+        let cut = of_conversation()
+            .order_by_desc(message::Column::Id)
+            .offset(keep)
+            .limit(1)
+            .one(&tx)
+            .await?;
+        if let Some(cut) = cut {
+            scoped_delete::<message::Entity>(tenant)
+                .filter(message::Column::ConversationId.eq(conversation.0))
+                .filter(message::Column::Id.lte(cut.id))
+                .exec(&tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn messages(
+        &self,
+        tenant: &TenantId,
+        conversation: ConversationId,
+        last: u64,
+    ) -> Result<Vec<Message>> {
+        let mut rows = scoped::<message::Entity>(tenant)
+            .filter(message::Column::ConversationId.eq(conversation.0))
+            .order_by_desc(message::Column::Id)
+            .limit(last)
+            .all(&self.db)
+            .await?;
+        rows.reverse();
+        rows.into_iter().map(to_domain).collect()
+    }
+}
