@@ -116,7 +116,8 @@ impl Store {
             .filter(kv_entry::Column::BotId.eq(bot_column(bot)))
             .filter(live_at(now));
         if let Some(prefix) = prefix.filter(|p| !p.is_empty()) {
-            let length = prefix.chars().count() as i64;
+            // PostgreSQL has substr(text, int, int): bind an int, not a bigint.
+            let length = i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX);
             let head = Func::cust("substr")
                 .arg(Expr::col(kv_entry::Column::Key))
                 .arg(1)
