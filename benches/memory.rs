@@ -23,7 +23,10 @@ use tokio_util::sync::CancellationToken;
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-01";
 
 fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
-    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Figures {
@@ -79,12 +82,24 @@ async fn database(kind: &str) -> (String, Option<(String, String)>, Option<tempf
         let base = std::env::var("BOTMEM_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
         let name = format!("botmem_bench_{}", uuid::Uuid::new_v4().simple());
-        let admin = Database::connect(format!("{base}/postgres")).await.expect("PostgreSQL");
-        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
-        (format!("{base}/{name}"), Some((format!("{base}/postgres"), name)), None)
+        let admin = Database::connect(format!("{base}/postgres"))
+            .await
+            .expect("PostgreSQL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        (
+            format!("{base}/{name}"),
+            Some((format!("{base}/postgres"), name)),
+            None,
+        )
     } else {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        );
         (url, None, Some(dir))
     }
 }
@@ -100,8 +115,15 @@ async fn bench(kind: &str, requests: usize, concurrency: usize) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/graphql", listener.local_addr().unwrap());
     let stop = CancellationToken::new();
-    tokio::spawn(botmem::run(config, listener, stop.clone().cancelled_owned()));
-    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+    tokio::spawn(botmem::run(
+        config,
+        listener,
+        stop.clone().cancelled_owned(),
+    ));
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
     let token = botmem::auth::mint_hs256(
         SECRET,
         &Claims {
@@ -120,7 +142,13 @@ async fn bench(kind: &str, requests: usize, concurrency: usize) {
         let (http, base, token) = (http.clone(), base.clone(), token.clone());
         async move {
             let body: Value = loop {
-                match http.post(&base).bearer_auth(&token).json(&json!({ "query": query, "variables": variables })).send().await {
+                match http
+                    .post(&base)
+                    .bearer_auth(&token)
+                    .json(&json!({ "query": query, "variables": variables }))
+                    .send()
+                    .await
+                {
                     Ok(r) => break r.json().await.unwrap(),
                     Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
                 }
@@ -129,7 +157,11 @@ async fn bench(kind: &str, requests: usize, concurrency: usize) {
             body
         }
     };
-    let bot = gql("mutation { createBot(input: { name: \"bench\" }) { id } }", json!({})).await["data"]["createBot"]["id"]
+    let bot = gql(
+        "mutation { createBot(input: { name: \"bench\" }) { id } }",
+        json!({}),
+    )
+    .await["data"]["createBot"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -153,7 +185,10 @@ async fn bench(kind: &str, requests: usize, concurrency: usize) {
     })
     .await;
     let read = measure(requests, concurrency, |_| {
-        gql("query($r: MemoryRef!) { memory(ref: $r) { version json } }", json!({ "r": user_ref }))
+        gql(
+            "query($r: MemoryRef!) { memory(ref: $r) { version json } }",
+            json!({ "r": user_ref }),
+        )
     })
     .await;
 
@@ -216,7 +251,10 @@ async fn bench(kind: &str, requests: usize, concurrency: usize) {
     if let Some((admin_url, name)) = drop_after {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let admin = Database::connect(admin_url).await.unwrap();
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .ok();
     }
 }
 
@@ -225,7 +263,10 @@ async fn main() {
     let which: String = env_or("BENCH_DB", "both".to_string());
     let requests: usize = env_or("BENCH_REQUESTS", 3000);
     let concurrency: usize = env_or("BENCH_CONCURRENCY", 16);
-    println!("botmem memory benchmark: {requests} requests per phase, {concurrency} in flight, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "botmem memory benchmark: {requests} requests per phase, {concurrency} in flight, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     for kind in ["sqlite", "postgres"] {
         if which == "both" || which == kind {
             bench(kind, requests, concurrency).await;

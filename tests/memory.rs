@@ -817,3 +817,84 @@ async fn deleting_a_bot_deletes_its_memory_and_kv() {
         "NOT_FOUND",
     );
 }
+
+#[tokio::test]
+async fn export_user_returns_everything_and_delete_user_erases_it() {
+    let w = World::new().await;
+    w.set(w.user_ref(), "email", json!("a@example.com")).await;
+    w.set(w.conv_ref(), "topic", json!("billing")).await;
+    w.set(w.temp_ref(), "step", json!(1)).await;
+    let append = "mutation($c: UUID!) { appendMessage(conversationId: $c, input: { direction: INCOMING, text: \"hi\" }) { id } }";
+    w.s.ok(&w.token, append, json!({ "c": w.conversation }))
+        .await;
+    // Another user of the same bot, who must survive.
+    let other =
+        w.s.start_conversation(&w.token, &w.bot, "someone-else")
+            .await;
+    let other_ref = json!({ "scope": "CONVERSATION", "conversationId": other["id"] });
+    w.set(other_ref.clone(), "keep", json!(true)).await;
+
+    let export = "mutation($u: UUID!) { exportUser(id: $u) }";
+    let stranger = w.s.admin("t2");
+    assert_code(
+        &w.s.gql(&stranger, export, json!({ "u": w.user })).await,
+        "NOT_FOUND",
+    );
+    let data = w.s.ok(&w.token, export, json!({ "u": w.user })).await;
+    let e = &data["exportUser"];
+    assert_eq!(e["user"]["externalId"], "u1");
+    assert_eq!(e["memory"]["email"]["value"], "a@example.com");
+    let c = &e["conversations"][0];
+    assert_eq!(c["id"], w.conversation.as_str());
+    assert_eq!(c["memory"]["topic"]["value"], "billing");
+    assert_eq!(c["temp"]["step"]["value"], 1);
+    assert_eq!(c["messages"][0]["text"], "hi");
+    assert_eq!(e["conversations"].as_array().unwrap().len(), 1);
+
+    let delete = "mutation($u: UUID!) { deleteUser(id: $u) }";
+    assert_code(
+        &w.s.gql(&stranger, delete, json!({ "u": w.user })).await,
+        "NOT_FOUND",
+    );
+    assert_eq!(
+        w.s.ok(&w.token, delete, json!({ "u": w.user })).await["deleteUser"],
+        true
+    );
+    assert_code(
+        &w.gql(MEMORY, json!({ "ref": w.user_ref() })).await,
+        "NOT_FOUND",
+    );
+    assert_code(
+        &w.gql(MEMORY, json!({ "ref": w.conv_ref() })).await,
+        "NOT_FOUND",
+    );
+    assert_code(&w.gql(delete, json!({ "u": w.user })).await, "NOT_FOUND");
+    assert_eq!(w.memory(other_ref).await["json"], json!({ "keep": true }));
+
+    // Erased means erased: no row names the user or their conversation.
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let db = sea_orm::Database::connect(&w.s.config.database_url)
+        .await
+        .unwrap();
+    let owners: Vec<uuid::Uuid> = vec![w.user.parse().unwrap(), w.conversation.parse().unwrap()];
+    let variables = entity::variable::Entity::find()
+        .filter(entity::variable::Column::OwnerId.is_in(owners.clone()))
+        .count(&db)
+        .await
+        .unwrap();
+    let memories = entity::memory::Entity::find()
+        .filter(entity::memory::Column::OwnerId.is_in(owners))
+        .count(&db)
+        .await
+        .unwrap();
+    let messages = entity::message::Entity::find()
+        .filter(
+            entity::message::Column::ConversationId
+                .eq(w.conversation.parse::<uuid::Uuid>().unwrap()),
+        )
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!((variables, memories, messages), (0, 0, 0));
+    db.close().await.ok();
+}

@@ -1,4 +1,4 @@
-use async_graphql::{Context, InputObject, Object, Result};
+use async_graphql::{Context, InputObject, Json, Object, Result};
 use uuid::Uuid;
 
 use super::{
@@ -51,5 +51,15 @@ impl UserMutation {
             },
         };
         Ok(User(app(ctx).upsert_user(auth(ctx)?, input).await?))
+    }
+
+    /// Erases the user, their conversations, messages and all their memory.
+    async fn delete_user(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
+        Ok(app(ctx).delete_user(auth(ctx)?, UserId(id)).await?)
+    }
+
+    /// Everything stored about one user, as JSON.
+    async fn export_user(&self, ctx: &Context<'_>, id: Uuid) -> Result<Json<serde_json::Value>> {
+        Ok(Json(app(ctx).export_user(auth(ctx)?, UserId(id)).await?))
     }
 }

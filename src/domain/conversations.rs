@@ -97,7 +97,7 @@ impl App {
         let prefill = match input.memory {
             Some(memory) => {
                 let max = self.max_value_bytes(auth).await?;
-                Some(super::memory::prefill_entries(self, memory, max)?)
+                Some(super::memory::object_entries(self, "memory", memory, max)?)
             }
             None => None,
         };

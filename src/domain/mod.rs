@@ -8,6 +8,7 @@ mod kv;
 mod memory;
 mod messages;
 mod page;
+mod privacy;
 mod tenants;
 mod text;
 mod users;

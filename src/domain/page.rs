@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
-pub const MAX_PAGE: i32 = 100;
+pub(crate) const MAX_PAGE: i32 = 100;
 
 #[derive(Clone, Debug)]
 pub struct PageRequest {

@@ -155,3 +155,37 @@ impl Store {
             .try_map(|m| Ok(to_domain(m)))
     }
 }
+
+impl Store {
+    /// Erases the user: their long-term memory, the memory of their
+    /// conversations, then the user row (conversations and messages follow
+    /// by cascading foreign keys). One transaction.
+    pub async fn delete_user(&self, tenant: &TenantId, id: UserId) -> Result<bool> {
+        use entity::conversation;
+        use sea_orm::QuerySelect;
+
+        use crate::domain::Scope;
+        let tx = self.write_tx().await?;
+        let conversations: Vec<uuid::Uuid> = scoped::<conversation::Entity>(tenant)
+            .filter(conversation::Column::UserId.eq(id.0))
+            .select_only()
+            .column(conversation::Column::Id)
+            .into_tuple()
+            .all(&tx)
+            .await?;
+        super::memory::delete_memories_of_owners(
+            &tx,
+            tenant,
+            &[Scope::Conversation, Scope::Temp],
+            &conversations,
+        )
+        .await?;
+        super::memory::delete_memories_of_owners(&tx, tenant, &[Scope::User], &[id.0]).await?;
+        let result = super::scoped_delete::<user::Entity>(tenant)
+            .filter(user::Column::Id.eq(id.0))
+            .exec(&tx)
+            .await?;
+        tx.commit().await?;
+        Ok(result.rows_affected > 0)
+    }
+}

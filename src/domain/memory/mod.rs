@@ -6,6 +6,8 @@
 mod ops;
 mod state;
 
+pub(crate) use ops::object_entries;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -209,6 +211,26 @@ impl App {
         Ok(())
     }
 
+    /// [`App::mutate`] for an operation on one memory.
+    pub(crate) async fn mutate_one<T>(
+        &self,
+        auth: &Auth,
+        target: Target,
+        load: Load,
+        op: impl FnOnce(&mut OwnerMemory) -> Result<T>,
+    ) -> Result<T> {
+        let key = target.key;
+        let (result, _, _) = self
+            .mutate(auth, vec![(target, load)], Activity::Touch, |memories| {
+                let memory = memories
+                    .get_mut(&key)
+                    .ok_or_else(|| Error::internal("memory not loaded"))?;
+                op(memory)
+            })
+            .await?;
+        Ok(result)
+    }
+
     pub(crate) async fn max_value_bytes(&self, auth: &Auth) -> Result<i32> {
         Ok(self.tenant(auth).await?.max_value_bytes)
     }
@@ -334,27 +356,6 @@ pub(crate) fn change_events<'a>(
             at,
         })
     })
-}
-
-/// Checks `startConversation(memory:)`: a JSON object of name -> value.
-pub(crate) fn prefill_entries(
-    app: &App,
-    memory: Value,
-    max_bytes: i32,
-) -> Result<Vec<(String, Value)>> {
-    let Value::Object(map) = memory else {
-        return Err(Error::bad_input(
-            "memory",
-            "must be a JSON object of name -> value",
-        ));
-    };
-    map.into_iter()
-        .map(|(name, value)| {
-            validate_name("memory", &name)?;
-            app.check_value(&format!("memory.{name}"), &value, max_bytes)?;
-            Ok((name, value))
-        })
-        .collect()
 }
 
 /// The short-term memory a new conversation starts with (rule 3 applies:

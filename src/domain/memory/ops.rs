@@ -18,7 +18,7 @@ fn policy_ttl(target: &Target, name: &str) -> Option<crate::domain::Duration> {
 }
 
 /// A JSON object of name -> value, every entry checked.
-fn object_entries(
+pub(crate) fn object_entries(
     app: &App,
     field: &str,
     value: Value,
@@ -152,17 +152,11 @@ impl App {
     ) -> Result<bool> {
         validate_name("name", name)?;
         let target = self.resolve(auth, Capability::Write, r).await?;
-        let key = target.key;
-        let load = vec![(target, Load::Names(vec![name.to_owned()]))];
-        let (removed, _, _) = self
-            .mutate(auth, load, Activity::Touch, |memories| {
-                let memory = memories
-                    .get_mut(&key)
-                    .ok_or_else(|| Error::internal("memory not loaded"))?;
-                memory.unset(name, expected, MemoryOp::Unset)
-            })
-            .await?;
-        Ok(removed)
+        let load = Load::Names(vec![name.to_owned()]);
+        self.mutate_one(auth, target, load, |memory| {
+            memory.unset(name, expected, MemoryOp::Unset)
+        })
+        .await
     }
 
     /// Sets the names of `set` and removes those in `unset`, atomically.
@@ -197,25 +191,17 @@ impl App {
             .chain(unset.iter().cloned())
             .collect();
         let policy = target.clone();
-        self.mutate(
-            auth,
-            vec![(target, Load::Names(names))],
-            Activity::Touch,
-            |memories| {
-                let memory = memories
-                    .get_mut(&key)
-                    .ok_or_else(|| Error::internal("memory not loaded"))?;
-                check_memory_version(memory, expected)?;
-                for (name, value) in set {
-                    let ttl = policy_ttl(&policy, &name);
-                    memory.set(&name, value, Expiry::Default, ttl, None, MemoryOp::Set)?;
-                }
-                for name in &unset {
-                    memory.unset(name, None, MemoryOp::Unset)?;
-                }
-                Ok(())
-            },
-        )
+        self.mutate_one(auth, target, Load::Names(names), |memory| {
+            check_memory_version(memory, expected)?;
+            for (name, value) in set {
+                let ttl = policy_ttl(&policy, &name);
+                memory.set(&name, value, Expiry::Default, ttl, None, MemoryOp::Set)?;
+            }
+            for name in &unset {
+                memory.unset(name, None, MemoryOp::Unset)?;
+            }
+            Ok(())
+        })
         .await?;
         self.read_memory(auth, key).await
     }
@@ -234,39 +220,31 @@ impl App {
         let target = self.resolve(auth, Capability::Write, r).await?;
         let key = target.key;
         let policy = target.clone();
-        self.mutate(
-            auth,
-            vec![(target, Load::All)],
-            Activity::Touch,
-            |memories| {
-                let m = memories
-                    .get_mut(&key)
-                    .ok_or_else(|| Error::internal("memory not loaded"))?;
-                check_memory_version(m, expected)?;
-                let keep: std::collections::HashSet<&str> =
-                    entries.iter().map(|(n, _)| n.as_str()).collect();
-                let gone: Vec<String> = m
-                    .live_variables()
-                    .filter(|v| !keep.contains(v.name.as_str()))
-                    .map(|v| v.name.clone())
-                    .collect();
-                for name in gone {
-                    m.unset(&name, None, MemoryOp::Unset)?;
-                }
-                for (name, value) in &entries {
-                    let ttl = policy_ttl(&policy, name);
-                    m.set(
-                        name,
-                        value.clone(),
-                        Expiry::Default,
-                        ttl,
-                        None,
-                        MemoryOp::Set,
-                    )?;
-                }
-                Ok(())
-            },
-        )
+        self.mutate_one(auth, target, Load::All, |m| {
+            check_memory_version(m, expected)?;
+            let keep: std::collections::HashSet<&str> =
+                entries.iter().map(|(n, _)| n.as_str()).collect();
+            let gone: Vec<String> = m
+                .live_variables()
+                .filter(|v| !keep.contains(v.name.as_str()))
+                .map(|v| v.name.clone())
+                .collect();
+            for name in gone {
+                m.unset(&name, None, MemoryOp::Unset)?;
+            }
+            for (name, value) in &entries {
+                let ttl = policy_ttl(&policy, name);
+                m.set(
+                    name,
+                    value.clone(),
+                    Expiry::Default,
+                    ttl,
+                    None,
+                    MemoryOp::Set,
+                )?;
+            }
+            Ok(())
+        })
         .await?;
         self.read_memory(auth, key).await
     }
@@ -274,19 +252,8 @@ impl App {
     /// Removes every variable; returns how many there were.
     pub async fn clear_memory(&self, auth: &Auth, r: &MemoryRef) -> Result<i64> {
         let target = self.resolve(auth, Capability::Write, r).await?;
-        let key = target.key;
-        let (cleared, _, _) = self
-            .mutate(
-                auth,
-                vec![(target, Load::All)],
-                Activity::Touch,
-                |memories| {
-                    let m = memories
-                        .get_mut(&key)
-                        .ok_or_else(|| Error::internal("memory not loaded"))?;
-                    Ok(m.clear(MemoryOp::Cleared))
-                },
-            )
+        let cleared = self
+            .mutate_one(auth, target, Load::All, |m| Ok(m.clear(MemoryOp::Cleared)))
             .await?;
         Ok(cleared as i64)
     }
