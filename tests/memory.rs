@@ -492,8 +492,12 @@ async fn rule6_nativechat_end_promotes_short_term_into_long_term_and_resets() {
     assert_eq!(long["version"], long_version + 1, "promotion is one step");
     assert_eq!(w.memory(w.conv_ref()).await["json"], json!({}));
     assert_eq!(w.memory(w.temp_ref()).await["json"], json!({}));
+}
 
-    // Rule 7: an ended conversation takes no more writes.
+#[tokio::test]
+async fn rule7_writes_to_an_ended_conversation_fail() {
+    let w = World::new().await;
+    w.s.ok(&w.token, END, json!({ "c": w.conversation })).await;
     for (q, vars) in [
         (
             SET,

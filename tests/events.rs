@@ -1,0 +1,196 @@
+//! Rule 5: every change emits one event per variable, after its
+//! transaction commits, in commit order; a refused change emits nothing.
+//! Observed on the service's event bus (subscriptions deliver the same).
+mod common;
+
+use std::sync::Arc;
+
+use botmem::{
+    Config,
+    auth::{Auth, Role},
+    domain::{
+        App, EndReason, MemoryOp, MemoryRef, NewBot, Promotion, Scope, StartConversation,
+        UserSelector,
+    },
+    events::{Event, EventBus},
+    ids::{ConversationId, TenantId},
+    store::Store,
+};
+use common::*;
+use serde_json::json;
+use tokio::sync::broadcast::Receiver;
+
+fn drain(
+    rx: &mut Receiver<Arc<Event>>,
+) -> Vec<(MemoryOp, Scope, String, Option<serde_json::Value>, i64, i64)> {
+    let mut out = vec![];
+    while let Ok(event) = rx.try_recv() {
+        if let Event::Memory(m) = &*event {
+            out.push((
+                m.op,
+                m.scope,
+                m.name.clone(),
+                m.value.clone(),
+                m.version,
+                m.memory_version,
+            ));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn rule5_one_event_per_variable_after_commit_in_order() {
+    let s = TestServer::start().await;
+    let config = Config {
+        database_url: s.config.database_url.clone(),
+        ..Config::default()
+    };
+    let bus = EventBus::new(1024);
+    let app = App::new(
+        Store::connect(&config).await.unwrap(),
+        s.clock.clone(),
+        bus.clone(),
+    );
+    let auth = Auth {
+        subject: "t".into(),
+        tenant: TenantId::parse("t1").unwrap(),
+        roles: vec![Role::Admin],
+        bots: None,
+        expires_at: s.clock.now() + chrono::TimeDelta::hours(1),
+    };
+    app.admit(&auth).await.unwrap();
+    let bot = app
+        .create_bot(
+            &auth,
+            NewBot {
+                name: "b".into(),
+                session_timeout: botmem::domain::DEFAULT_SESSION_TIMEOUT,
+                retention_policies: vec![],
+                promotion: Promotion::all(),
+                last_messages_kept: 20,
+            },
+        )
+        .await
+        .unwrap();
+    let mut rx = bus.subscribe();
+    let conversation = app
+        .start_conversation(
+            &auth,
+            StartConversation {
+                bot_id: bot.id,
+                user: UserSelector::External {
+                    channel: "web".into(),
+                    external_id: "u".into(),
+                },
+                culture: None,
+                debug: false,
+                channel_provider: None,
+                is_proxy: false,
+                memory: Some(json!({ "a": 1 })),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        drain(&mut rx),
+        vec![(
+            MemoryOp::Set,
+            Scope::Conversation,
+            "a".into(),
+            Some(json!(1)),
+            1,
+            1
+        )]
+    );
+
+    let short = MemoryRef::of_conversation(Scope::Conversation, conversation.id);
+    app.patch_memory(
+        &auth,
+        &short,
+        Some(json!({ "b": 2, "c": 3 })),
+        vec!["a".into()],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        drain(&mut rx),
+        vec![
+            (
+                MemoryOp::Set,
+                Scope::Conversation,
+                "b".into(),
+                Some(json!(2)),
+                1,
+                2
+            ),
+            (
+                MemoryOp::Set,
+                Scope::Conversation,
+                "c".into(),
+                Some(json!(3)),
+                1,
+                2
+            ),
+            (MemoryOp::Unset, Scope::Conversation, "a".into(), None, 2, 2),
+        ],
+        "one event per variable, one memory version for the operation"
+    );
+
+    // Refused (CONFLICT) or unchanged writes announce nothing.
+    assert!(
+        app.patch_memory(&auth, &short, Some(json!({ "b": 9 })), vec![], Some(1))
+            .await
+            .is_err()
+    );
+    app.patch_memory(&auth, &short, Some(json!({ "b": 2 })), vec![], None)
+        .await
+        .unwrap();
+    assert_eq!(drain(&mut rx), vec![]);
+
+    app.end_conversation(
+        &auth,
+        ConversationId(conversation.id.0),
+        EndReason::Completed,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        drain(&mut rx),
+        vec![
+            (
+                MemoryOp::Promoted,
+                Scope::User,
+                "b".into(),
+                Some(json!(2)),
+                1,
+                1
+            ),
+            (
+                MemoryOp::Promoted,
+                Scope::User,
+                "c".into(),
+                Some(json!(3)),
+                1,
+                1
+            ),
+            (
+                MemoryOp::Cleared,
+                Scope::Conversation,
+                "b".into(),
+                None,
+                2,
+                3
+            ),
+            (
+                MemoryOp::Cleared,
+                Scope::Conversation,
+                "c".into(),
+                None,
+                2,
+                3
+            ),
+        ]
+    );
+}
