@@ -36,10 +36,10 @@ struct Figures {
 }
 
 /// Runs `requests` calls of `call(i)` with `concurrency` in flight.
-async fn measure<F, Fut>(requests: usize, concurrency: usize, call: F) -> Figures
+async fn measure<F, Fut, T>(requests: usize, concurrency: usize, call: F) -> Figures
 where
     F: Fn(usize) -> Fut,
-    Fut: Future<Output = ()>,
+    Fut: Future<Output = T>,
 {
     let started = Instant::now();
     let mut latencies: Vec<Duration> = stream::iter(0..requests)
@@ -184,6 +184,23 @@ async fn bench(kind: &str, requests: usize, concurrency: usize) {
         )
     })
     .await;
+    // The same writes spread over 16 users: memories do not contend.
+    let mut users = vec![];
+    for n in 0..16 {
+        let data = gql(
+            "mutation($b: UUID!, $e: String!) { upsertUser(input: { botId: $b, channel: \"web\", externalId: $e }) { id } }",
+            json!({ "b": bot, "e": format!("spread{n}") }),
+        )
+        .await;
+        users.push(data["data"]["upsertUser"]["id"].as_str().unwrap().to_owned());
+    }
+    let spread = measure(requests, concurrency, |i| {
+        gql(
+            "mutation($i: SetVariableInput!) { setVariable(input: $i) { version } }",
+            json!({ "i": { "ref": { "scope": "USER", "userId": users[i % users.len()] }, "name": format!("k{}", i % 100), "value": { "n": i, "text": "hello" } } }),
+        )
+    })
+    .await;
     let read = measure(requests, concurrency, |_| {
         gql(
             "query($r: MemoryRef!) { memory(ref: $r) { version json } }",
@@ -243,7 +260,8 @@ async fn bench(kind: &str, requests: usize, concurrency: usize) {
         }
     })
     .await;
-    row("setVariable", kind, &set, &raw_set);
+    row("set 1 user", kind, &set, &raw_set);
+    row("set 16 users", kind, &spread, &raw_set);
     row("memory read", kind, &read, &raw_read);
 
     stop.cancel();
