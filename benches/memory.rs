@@ -192,7 +192,12 @@ async fn bench(kind: &str, requests: usize, concurrency: usize) {
             json!({ "b": bot, "e": format!("spread{n}") }),
         )
         .await;
-        users.push(data["data"]["upsertUser"]["id"].as_str().unwrap().to_owned());
+        users.push(
+            data["data"]["upsertUser"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let spread = measure(requests, concurrency, |i| {
         gql(

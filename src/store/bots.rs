@@ -116,13 +116,13 @@ impl Store {
         let tx = self.write_tx().await?;
         let current = scoped::<bot::Entity>(tenant)
             .filter(bot::Column::Id.eq(id.0))
-            .one(&tx)
+            .one(&*tx)
             .await?
             .ok_or(Error::NotFound("bot"))?;
         let updated = change(to_domain(current)?)?;
         to_row(tenant, &updated)
             .reset_all()
-            .update(&tx)
+            .update(&*tx)
             .await
             .map_err(|e| conflict_or_internal(e, DUPLICATE_NAME))?;
         tx.commit().await?;
@@ -133,11 +133,11 @@ impl Store {
     /// messages go with the bot through cascading foreign keys.
     pub async fn delete_bot(&self, tenant: &TenantId, id: BotId) -> Result<bool> {
         let tx = self.write_tx().await?;
-        super::memory::delete_memories_of_bot(&tx, tenant, id).await?;
-        super::kv::delete_kv_of_bot(&tx, tenant, id).await?;
+        super::memory::delete_memories_of_bot(&*tx, tenant, id).await?;
+        super::kv::delete_kv_of_bot(&*tx, tenant, id).await?;
         let result = scoped_delete::<bot::Entity>(tenant)
             .filter(bot::Column::Id.eq(id.0))
-            .exec(&tx)
+            .exec(&*tx)
             .await?;
         tx.commit().await?;
         Ok(result.rows_affected > 0)

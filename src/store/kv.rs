@@ -70,11 +70,11 @@ impl Store {
         };
         kv_entry::Entity::insert(placeholder)
             .on_conflict_do_nothing()
-            .exec(&tx)
+            .exec(&*tx)
             .await?;
         let row = by_key(tenant, key)
             .lock_exclusive()
-            .one(&tx)
+            .one(&*tx)
             .await?
             .ok_or_else(|| Error::internal("kv row vanished under lock"))?;
         let current = to_domain(row.clone());
@@ -91,7 +91,7 @@ impl Store {
         active.expires_at = Set(next.expires_at);
         active.created_at = Set(next.created_at);
         active.updated_at = Set(next.updated_at);
-        active.update(&tx).await?;
+        active.update(&*tx).await?;
         tx.commit().await?;
         Ok(next)
     }

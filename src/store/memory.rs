@@ -39,7 +39,7 @@ fn of_owner<E: entity::TenantScoped>(
 }
 
 pub struct MemoryTx {
-    pub(super) tx: DatabaseTransaction,
+    pub(super) tx: super::WriteTx,
     pub(super) tenant: TenantId,
 }
 
@@ -103,7 +103,7 @@ impl MemoryTx {
         };
         memory::Entity::insert(row)
             .on_conflict_do_nothing()
-            .exec(&self.tx)
+            .exec(&*self.tx)
             .await?;
         let locked = of_owner::<memory::Entity>(
             &self.tenant,
@@ -112,7 +112,7 @@ impl MemoryTx {
             memory::Column::OwnerId,
         )
         .lock_exclusive()
-        .one(&self.tx)
+        .one(&*self.tx)
         .await?
         .ok_or_else(|| Error::internal("memory row vanished under lock"))?;
         Ok(locked.version)
@@ -130,7 +130,7 @@ impl MemoryTx {
             select = select.filter(variable::Column::Name.is_in(names.iter().cloned()));
         }
         Ok(select
-            .all(&self.tx)
+            .all(&*self.tx)
             .await?
             .into_iter()
             .map(to_variable)
@@ -146,7 +146,7 @@ impl MemoryTx {
                 .filter(variable::Column::Scope.eq(key.scope.as_str()))
                 .filter(variable::Column::OwnerId.eq(key.owner_id))
                 .filter(variable::Column::Name.is_in(deletes.iter().map(|n| n.to_string())))
-                .exec(&self.tx)
+                .exec(&*self.tx)
                 .await?;
         }
         if !writes.is_empty() {
@@ -179,7 +179,7 @@ impl MemoryTx {
                     ])
                     .to_owned(),
                 )
-                .exec(&self.tx)
+                .exec(&*self.tx)
                 .await?;
         }
         if memory.changed() {
@@ -194,15 +194,14 @@ impl MemoryTx {
                 )
                 .filter(memory::Column::Scope.eq(key.scope.as_str()))
                 .filter(memory::Column::OwnerId.eq(key.owner_id))
-                .exec(&self.tx)
+                .exec(&*self.tx)
                 .await?;
         }
         Ok(())
     }
 
     pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
+        self.tx.commit().await
     }
 }
 

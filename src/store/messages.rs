@@ -46,7 +46,7 @@ impl Store {
     ) -> Result<()> {
         let tx = self.write_tx().await?;
         if !self
-            .touch_conversation_in(&tx, tenant, conversation, m.at, expires_at)
+            .touch_conversation_in(&*tx, tenant, conversation, m.at, expires_at)
             .await?
         {
             return Err(Error::ConversationEnded);
@@ -60,7 +60,7 @@ impl Store {
             payload: Set(m.payload.clone()),
             at: Set(m.at),
         }
-        .insert(&tx)
+        .insert(&*tx)
         .await?;
         let of_conversation = || {
             scoped::<message::Entity>(tenant)
@@ -71,13 +71,13 @@ impl Store {
             .order_by_desc(message::Column::Id)
             .offset(keep)
             .limit(1)
-            .one(&tx)
+            .one(&*tx)
             .await?;
         if let Some(cut) = cut {
             scoped_delete::<message::Entity>(tenant)
                 .filter(message::Column::ConversationId.eq(conversation.0))
                 .filter(message::Column::Id.lte(cut.id))
-                .exec(&tx)
+                .exec(&*tx)
                 .await?;
         }
         tx.commit().await?;

@@ -126,7 +126,7 @@ impl Store {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<User> {
         let tx = self.write_tx().await?;
-        let user = upsert_user_in(&tx, tenant, input, now).await?;
+        let user = upsert_user_in(&*tx, tenant, input, now).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -171,19 +171,19 @@ impl Store {
             .select_only()
             .column(conversation::Column::Id)
             .into_tuple()
-            .all(&tx)
+            .all(&*tx)
             .await?;
         super::memory::delete_memories_of_owners(
-            &tx,
+            &*tx,
             tenant,
             &[Scope::Conversation, Scope::Temp],
             &conversations,
         )
         .await?;
-        super::memory::delete_memories_of_owners(&tx, tenant, &[Scope::User], &[id.0]).await?;
+        super::memory::delete_memories_of_owners(&*tx, tenant, &[Scope::User], &[id.0]).await?;
         let result = super::scoped_delete::<user::Entity>(tenant)
             .filter(user::Column::Id.eq(id.0))
-            .exec(&tx)
+            .exec(&*tx)
             .await?;
         tx.commit().await?;
         Ok(result.rows_affected > 0)
