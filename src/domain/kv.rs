@@ -46,23 +46,12 @@ pub struct KvWrite {
     pub expected_version: Option<i64>,
 }
 
+/// Keys are literal; an empty prefix means every key.
 fn check_key(field: &str, key: &str, allow_empty: bool) -> Result<()> {
-    if key.is_empty() && !allow_empty {
-        return Err(Error::bad_input(field, "must not be empty"));
+    if key.is_empty() && allow_empty {
+        return Ok(());
     }
-    if key.chars().count() > MAX_KEY_CHARS {
-        return Err(Error::bad_input(
-            field,
-            format!("must be at most {MAX_KEY_CHARS} characters"),
-        ));
-    }
-    if key.chars().any(char::is_control) {
-        return Err(Error::bad_input(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(())
+    super::text::check_literal(field, key, MAX_KEY_CHARS)
 }
 
 /// The next state of an entry after a write, or `None` when nothing

@@ -60,26 +60,32 @@ pub fn validate_optional_text(
     value.map(|v| validate_text(field, v, max)).transpose()
 }
 
-/// Names of memory variables (also used in retention and promotion
-/// policies): 1..=128 characters, no control characters, no surrounding
-/// whitespace. Taken as given, never trimmed, so a name means one thing.
-pub fn validate_name(field: &str, value: &str) -> Result<String> {
-    const MAX: usize = 128;
+/// Literal strings used as keys (variable names, KV keys): 1..=max
+/// characters, no control characters, taken exactly as given.
+pub fn check_literal(field: &str, value: &str, max: usize) -> Result<()> {
     if value.is_empty() {
-        return Err(Error::bad_input(field, "a name must not be empty"));
+        return Err(Error::bad_input(field, "must not be empty"));
     }
-    if value.chars().count() > MAX {
+    if value.chars().count() > max {
         return Err(Error::bad_input(
             field,
-            format!("a name must be at most {MAX} characters"),
+            format!("must be at most {max} characters"),
         ));
     }
     if value.chars().any(char::is_control) {
         return Err(Error::bad_input(
             field,
-            "a name must not contain control characters",
+            "must not contain control characters",
         ));
     }
+    Ok(())
+}
+
+/// Names of memory variables (also used in retention and promotion
+/// policies): 1..=128 characters, no control characters, no surrounding
+/// whitespace. Taken as given, never trimmed, so a name means one thing.
+pub fn validate_name(field: &str, value: &str) -> Result<String> {
+    check_literal(field, value, 128)?;
     if value.trim() != value {
         return Err(Error::bad_input(
             field,
