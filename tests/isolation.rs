@@ -73,7 +73,8 @@ async fn other_tenants_ids_cannot_be_written() {
     let v = victim(&s).await;
     let attacker = s.admin("attacker");
     let unknown = uuid::Uuid::now_v7().to_string();
-    let writes: Vec<(&str, Box<dyn Fn(&str) -> Value>)> = vec![
+    type Variables = Box<dyn Fn(&str) -> Value>;
+    let writes: Vec<(&str, Variables)> = vec![
         (
             "mutation($id: UUID!) { updateBot(id: $id, input: { name: \"pwned\" }) { id } }",
             Box::new(|id| json!({ "id": id })),
