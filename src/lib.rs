@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod janitor;
 pub mod store;
 
 use std::{future::Future, sync::Arc};
@@ -45,13 +46,25 @@ pub async fn run(
         store.clone(),
         config.clock.clone(),
         events::EventBus::new(4096),
-    );
+    )
+    .with_janitor(domain::JanitorSettings {
+        batch_size: config.janitor_batch_size,
+        lease: chrono::TimeDelta::seconds(config.janitor_lease_secs.min(i64::MAX as u64) as i64),
+        ..Default::default()
+    });
 
     if config.uses_development_secret() {
         announce_development_token(&config);
     }
 
     let cancel = CancellationToken::new();
+    let janitor = match config.janitor {
+        config::Switch::On => {
+            let tick = std::time::Duration::from_millis(config.janitor_tick_ms);
+            Some(janitor::start(app.clone(), tick, cancel.child_token()).await?)
+        }
+        config::Switch::Off => None,
+    };
     let state = HttpState {
         schema: api::schema(app.clone()),
         app,
@@ -72,6 +85,9 @@ pub async fn run(
         .await
         .map_err(Error::internal)?;
     cancel.cancel();
+    if let Some(janitor) = janitor {
+        let _ = janitor.await;
+    }
     store.close().await;
     tracing::info!("botmem stopped");
     Ok(())

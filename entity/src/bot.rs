@@ -16,6 +16,8 @@ pub struct Model {
     /// Names promoted when the mode is `listed`: `["a", "b"]`.
     pub promotion_names: Json,
     pub last_messages_kept: i32,
+    /// `lastMessagesKept` was lowered: the janitor trims this bot's logs.
+    pub trim_pending: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,6 +6,7 @@
 
 pub mod bot;
 pub mod conversation;
+pub mod janitor_run;
 pub mod kv_entry;
 pub mod memory;
 pub mod message;
@@ -28,7 +29,16 @@ macro_rules! tenant_scoped {
         })*
     };
 }
-tenant_scoped!(bot, user, conversation, memory, variable, message, kv_entry);
+tenant_scoped!(
+    bot,
+    user,
+    conversation,
+    memory,
+    variable,
+    message,
+    kv_entry,
+    janitor_run
+);
 
 impl TenantScoped for tenant::Entity {
     fn tenant_column() -> Self::Column {

@@ -11,6 +11,7 @@ mod kv;
 mod memory;
 mod objects;
 mod scalars;
+mod tenant;
 mod users;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
@@ -24,6 +25,7 @@ pub struct Query(
     conversations::ConversationQuery,
     memory::MemoryQuery,
     kv::KvQuery,
+    tenant::TenantQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -33,6 +35,7 @@ pub struct Mutation(
     conversations::ConversationMutation,
     memory::MemoryMutation,
     kv::KvMutation,
+    tenant::TenantMutation,
 );
 
 pub type BotmemSchema = Schema<Query, Mutation, EmptySubscription>;

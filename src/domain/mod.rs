@@ -4,11 +4,13 @@
 mod bots;
 mod conversations;
 mod duration;
+mod janitor;
 mod kv;
 mod memory;
 mod messages;
 mod page;
 mod privacy;
+mod schedule;
 mod tenants;
 mod text;
 mod users;
@@ -22,6 +24,7 @@ pub use conversations::{
     UserSelector,
 };
 pub use duration::Duration;
+pub use janitor::JanitorSettings;
 pub use kv::{KvEntry, KvKey, KvWrite};
 pub use memory::{
     Change, Expiry, Memory, MemoryOp, MemoryRef, OwnerKey, OwnerMemory, Variable, VariableWrite,
@@ -30,7 +33,8 @@ pub use messages::{Direction, Message, NewMessage};
 pub use page::{
     Page, PageRequest, decode_cursor, decode_key_cursor, encode_cursor, encode_key_cursor,
 };
-pub use tenants::{Tenant, TenantDefaults};
+pub use schedule::Schedule;
+pub use tenants::{Tenant, TenantDefaults, TenantSettings};
 pub use text::{Scope, validate_name, validate_optional_text, validate_text};
 pub use users::{UpsertUser, User, UserProfile};
 
@@ -43,6 +47,7 @@ pub struct App {
     pub(crate) store: Store,
     pub(crate) clock: Clock,
     pub(crate) events: EventBus,
+    pub(crate) janitor: JanitorSettings,
 }
 
 impl App {
@@ -51,7 +56,13 @@ impl App {
             store,
             clock,
             events,
+            janitor: JanitorSettings::default(),
         }
+    }
+
+    pub fn with_janitor(mut self, settings: JanitorSettings) -> App {
+        self.janitor = settings;
+        self
     }
 
     pub fn events(&self) -> &EventBus {

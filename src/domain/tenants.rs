@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 
-use super::App;
+use super::{App, Schedule};
 use crate::{
     auth::{Auth, Capability},
     error::{Error, Result},
@@ -18,22 +18,66 @@ pub struct Tenant {
     pub created_at: DateTime<Utc>,
 }
 
+/// The largest `maxValueBytes` a tenant may choose: 16 MiB.
+pub const MAX_VALUE_BYTES_LIMIT: i32 = 16 << 20;
+
 /// What a tenant starts with on its first authenticated request.
 pub struct TenantDefaults {
     pub janitor_schedule: String,
     pub max_value_bytes: i32,
     pub now: DateTime<Utc>,
+    /// The first sweep, from the default schedule.
+    pub next_janitor_at: Option<DateTime<Utc>>,
+}
+
+/// `None` leaves a setting as it is.
+#[derive(Clone, Debug, Default)]
+pub struct TenantSettings {
+    pub janitor_schedule: Option<String>,
+    pub max_value_bytes: Option<i32>,
 }
 
 impl App {
     /// Called once per request after the token is verified.
     pub async fn admit(&self, auth: &Auth) -> Result<()> {
+        let now = self.clock.now();
+        let schedule = Schedule::parse("janitorSchedule", DEFAULT_JANITOR_SCHEDULE)?;
         let defaults = TenantDefaults {
             janitor_schedule: DEFAULT_JANITOR_SCHEDULE.into(),
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
-            now: self.clock.now(),
+            now,
+            next_janitor_at: schedule.next_after(now),
         };
         self.store.ensure_tenant(&auth.tenant, &defaults).await
+    }
+
+    /// A new schedule takes effect at once: the next sweep is recomputed
+    /// from it, and every replica's dispatcher reads it from the row.
+    pub async fn update_tenant_settings(
+        &self,
+        auth: &Auth,
+        settings: TenantSettings,
+    ) -> Result<Tenant> {
+        auth.require_unrestricted(Capability::Admin)?;
+        let schedule = settings
+            .janitor_schedule
+            .as_deref()
+            .map(|text| Schedule::parse("janitorSchedule", text))
+            .transpose()?;
+        if let Some(bytes) = settings.max_value_bytes
+            && !(1..=MAX_VALUE_BYTES_LIMIT).contains(&bytes)
+        {
+            return Err(Error::bad_input(
+                "maxValueBytes",
+                format!("must be between 1 and {MAX_VALUE_BYTES_LIMIT}"),
+            ));
+        }
+        let now = self.clock.now();
+        let schedule = schedule.map(|s| (s.as_str().to_owned(), s.next_after(now)));
+        self.store
+            .update_tenant_settings(&auth.tenant, schedule, settings.max_value_bytes)
+            .await?;
+        self.tenant(auth).await
     }
 
     pub async fn tenant(&self, auth: &Auth) -> Result<Tenant> {

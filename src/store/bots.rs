@@ -83,6 +83,8 @@ fn to_row(tenant: &TenantId, bot: &Bot) -> bot::ActiveModel {
         .into()),
         promotion_names: Set(serde_json::json!(bot.promotion.names)),
         last_messages_kept: Set(bot.last_messages_kept),
+        // A new bot has nothing to trim; `update_bot` decides for changes.
+        trim_pending: Set(false),
         created_at: Set(bot.created_at),
         updated_at: Set(bot.updated_at),
     }
@@ -119,10 +121,11 @@ impl Store {
             .one(&*tx)
             .await?
             .ok_or(Error::NotFound("bot"))?;
+        let (kept_before, pending_before) = (current.last_messages_kept, current.trim_pending);
         let updated = change(to_domain(current)?)?;
-        to_row(tenant, &updated)
-            .reset_all()
-            .update(&*tx)
+        let mut row = to_row(tenant, &updated).reset_all();
+        row.trim_pending = Set(pending_before || updated.last_messages_kept < kept_before);
+        row.update(&*tx)
             .await
             .map_err(|e| conflict_or_internal(e, DUPLICATE_NAME))?;
         tx.commit().await?;

@@ -4,6 +4,7 @@
 //! changed or deleted by any query in this module.
 mod bots;
 mod conversations;
+mod janitor;
 mod kv;
 mod memory;
 mod messages;
@@ -146,5 +147,6 @@ pub(crate) fn conflict_or_internal(err: sea_orm::DbErr, message: &str) -> crate:
     }
 }
 
+pub use janitor::{Claimed, JanitorRun, JanitorTrigger, SweepCounts};
 pub use memory::MemoryTx;
 pub(crate) use page::page;

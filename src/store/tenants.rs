@@ -31,7 +31,7 @@ impl Store {
             id: Set(id.as_str().to_owned()),
             janitor_schedule: Set(defaults.janitor_schedule.clone()),
             max_value_bytes: Set(defaults.max_value_bytes),
-            next_janitor_at: Set(None),
+            next_janitor_at: Set(defaults.next_janitor_at),
             janitor_lease_until: Set(None),
             created_at: Set(defaults.now),
         };
@@ -44,6 +44,29 @@ impl Store {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(id.clone());
+        Ok(())
+    }
+
+    pub async fn update_tenant_settings(
+        &self,
+        id: &TenantId,
+        schedule: Option<(String, Option<chrono::DateTime<chrono::Utc>>)>,
+        max_value_bytes: Option<i32>,
+    ) -> Result<()> {
+        use sea_orm::sea_query::Expr;
+        if schedule.is_none() && max_value_bytes.is_none() {
+            return Ok(());
+        }
+        let mut update = super::scoped_update::<tenant::Entity>(id);
+        if let Some((text, next)) = schedule {
+            update = update
+                .col_expr(tenant::Column::JanitorSchedule, Expr::value(text))
+                .col_expr(tenant::Column::NextJanitorAt, Expr::value(next));
+        }
+        if let Some(bytes) = max_value_bytes {
+            update = update.col_expr(tenant::Column::MaxValueBytes, Expr::value(bytes));
+        }
+        update.exec(&self.db).await?;
         Ok(())
     }
 

@@ -74,6 +74,11 @@ impl TestServer {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        // Server logs go to the test's output, which nextest shows on failure.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("botmem=debug,warn")
+            .with_test_writer()
+            .try_init();
         let (db, url) = create_database().await;
         let clock = Clock::manual(start_time());
         let mut config = Config {
@@ -81,6 +86,9 @@ impl TestServer {
             jwt_secret: Some(SECRET.into()),
             clock: clock.clone(),
             db_max_connections: 5,
+            // Off unless a test is about the janitor: rules such as "expired
+            // means absent" must hold with no sweep at all.
+            janitor: botmem::config::Switch::Off,
             ..Config::default()
         };
         adjust(&mut config);

@@ -92,6 +92,10 @@ pub(crate) enum Activity {
     /// Rule 6: any write is activity.
     Touch,
     End(EndReason),
+    /// The session timed out (the janitor finalizes it).
+    Expire,
+    /// Garbage collection: not activity.
+    None,
 }
 
 pub(crate) type Memories = BTreeMap<OwnerKey, OwnerMemory>;
@@ -268,6 +272,7 @@ impl App {
         }
         let conversations: BTreeMap<ConversationId, (Conversation, super::Duration)> = loads
             .values()
+            .filter(|_| activity != Activity::None)
             .filter_map(|(t, _)| {
                 let c = t.conversation.clone()?;
                 Some((c.id, (c, t.bot.session_timeout)))
@@ -284,6 +289,24 @@ impl App {
                         .touch_conversation_in(tx.connection(), &auth.tenant, id, now, expires_at)
                         .await?
                 }
+                Activity::Expire => {
+                    let ended_at = conversation.expires_at.unwrap_or(now);
+                    conversation.status = super::ConversationStatus::Expired;
+                    conversation.end_reason = Some(EndReason::Timeout);
+                    conversation.ended_at = Some(ended_at);
+                    conversation.expires_at = None;
+                    let due = self
+                        .store
+                        .expire_conversation_in(tx.connection(), &auth.tenant, id, now, ended_at)
+                        .await?;
+                    if !due {
+                        return Err(Error::Conflict(
+                            "the conversation is not due to expire".into(),
+                        ));
+                    }
+                    true
+                }
+                Activity::None => true,
                 Activity::End(reason) => {
                     conversation.status = super::ConversationStatus::Ended;
                     conversation.end_reason = Some(reason);
@@ -320,8 +343,9 @@ impl App {
             .values()
             .flat_map(|m| change_events(&auth.tenant, m, now));
         let kind = match activity {
-            Activity::Touch => ConversationEventKind::Activity,
+            Activity::Touch | Activity::None => ConversationEventKind::Activity,
             Activity::End(_) => ConversationEventKind::Ended,
+            Activity::Expire => ConversationEventKind::Expired,
         };
         let conversation_events = conversations.iter().map(|c| {
             Event::Conversation(ConversationEvent {

@@ -286,6 +286,19 @@ impl App {
                 &MemoryRef::of_conversation(Scope::Conversation, id),
             )
             .await?;
+        self.close_conversation(auth, short, Activity::End(reason))
+            .await
+    }
+
+    /// Rule 6 for a conversation that ends (`End`) or times out (`Expire`):
+    /// promotion into the user's memory, then CONVERSATION and TEMP cleared,
+    /// and the status changed, in one transaction.
+    pub(crate) async fn close_conversation(
+        &self,
+        auth: &Auth,
+        short: Target,
+        activity: Activity,
+    ) -> Result<Conversation> {
         let conversation = short
             .conversation
             .clone()
@@ -293,7 +306,7 @@ impl App {
         let temp = Target {
             key: super::OwnerKey {
                 scope: Scope::Temp,
-                owner_id: id.0,
+                owner_id: conversation.id.0,
             },
             ..short.clone()
         };
@@ -312,15 +325,15 @@ impl App {
             (temp, Load::All),
             (long.clone(), Load::All),
         ];
-        let (_, _, ended) = self
-            .mutate(auth, targets, Activity::End(reason), |memories| {
+        let (_, _, closed) = self
+            .mutate(auth, targets, activity, |memories| {
                 promote_and_clear(memories, &bot, &long, short_key, temp_key, long_key)
             })
             .await?;
-        ended
+        closed
             .into_iter()
             .next()
-            .ok_or_else(|| Error::internal("conversation not ended"))
+            .ok_or_else(|| Error::internal("conversation not closed"))
     }
 }
 

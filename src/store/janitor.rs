@@ -1,0 +1,436 @@
+//! What the janitor needs from the database: claiming due tenants (the one
+//! query that reads across tenants, by design: it is the scheduler), and
+//! finding expired rows of one tenant in bounded batches.
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use entity::{conversation, janitor_run, kv_entry, message, tenant, variable};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType},
+};
+use uuid::Uuid;
+
+use super::{Store, conversations, scoped, scoped_delete, scoped_update};
+use crate::{
+    domain::{Conversation, OwnerKey, Page, PageRequest, Scope},
+    error::{Error, Result},
+    ids::{BotId, ConversationId, TenantId},
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JanitorTrigger {
+    Schedule,
+    Manual,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SweepCounts {
+    pub variables_expired: i64,
+    pub kv_entries_expired: i64,
+    pub conversations_expired: i64,
+    pub messages_trimmed: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct JanitorRun {
+    pub id: Uuid,
+    pub trigger: JanitorTrigger,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub counts: SweepCounts,
+    pub error: Option<String>,
+}
+
+fn to_run(m: janitor_run::Model) -> JanitorRun {
+    JanitorRun {
+        id: m.id,
+        trigger: if m.trigger == "manual" {
+            JanitorTrigger::Manual
+        } else {
+            JanitorTrigger::Schedule
+        },
+        started_at: m.started_at,
+        finished_at: m.finished_at,
+        counts: SweepCounts {
+            variables_expired: m.variables_expired,
+            kv_entries_expired: m.kv_entries_expired,
+            conversations_expired: m.conversations_expired,
+            messages_trimmed: m.messages_trimmed,
+        },
+        error: m.error,
+    }
+}
+
+/// A tenant claimed for a sweep, with its schedule text.
+pub struct Claimed {
+    pub tenant: TenantId,
+    pub schedule: String,
+}
+
+impl Store {
+    /// Claims up to `limit` tenants whose sweep is due and whose lease is
+    /// free, leasing them until `lease_until`. Rows another replica is
+    /// claiming right now are skipped, not waited for.
+    pub async fn claim_due_tenants(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Claimed>> {
+        let tx = self.write_tx().await?;
+        let due = tenant::Entity::find()
+            .filter(tenant::Column::NextJanitorAt.lte(now))
+            .filter(
+                Condition::any()
+                    .add(tenant::Column::JanitorLeaseUntil.is_null())
+                    .add(tenant::Column::JanitorLeaseUntil.lt(now)),
+            )
+            .order_by_asc(tenant::Column::NextJanitorAt)
+            .limit(limit)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .all(&*tx)
+            .await?;
+        let ids: Vec<String> = due.iter().map(|t| t.id.clone()).collect();
+        if !ids.is_empty() {
+            tenant::Entity::update_many()
+                .col_expr(tenant::Column::JanitorLeaseUntil, Expr::value(lease_until))
+                .filter(tenant::Column::Id.is_in(ids))
+                .exec(&*tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(due
+            .into_iter()
+            .filter_map(|t| {
+                Some(Claimed {
+                    tenant: TenantId::parse(&t.id).ok()?,
+                    schedule: t.janitor_schedule,
+                })
+            })
+            .collect())
+    }
+
+    /// Claims one tenant now (a manual run); false if a sweep holds it.
+    pub async fn claim_tenant(
+        &self,
+        id: &TenantId,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = scoped_update::<tenant::Entity>(id)
+            .col_expr(tenant::Column::JanitorLeaseUntil, Expr::value(lease_until))
+            .filter(
+                Condition::any()
+                    .add(tenant::Column::JanitorLeaseUntil.is_null())
+                    .add(tenant::Column::JanitorLeaseUntil.lt(now)),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
+    /// Frees the lease; `next` (when given) is the next scheduled sweep.
+    pub async fn release_tenant(
+        &self,
+        id: &TenantId,
+        next: Option<Option<DateTime<Utc>>>,
+    ) -> Result<()> {
+        let mut update = scoped_update::<tenant::Entity>(id).col_expr(
+            tenant::Column::JanitorLeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        );
+        if let Some(next) = next {
+            update = update.col_expr(tenant::Column::NextJanitorAt, Expr::value(next));
+        }
+        update.exec(&self.db).await?;
+        Ok(())
+    }
+
+    /// Starts a run record; a run left unfinished by a dead process is
+    /// marked interrupted first (the lease guarantees it is not running).
+    pub async fn start_run(
+        &self,
+        id: &TenantId,
+        trigger: JanitorTrigger,
+        now: DateTime<Utc>,
+    ) -> Result<JanitorRun> {
+        scoped_update::<janitor_run::Entity>(id)
+            .col_expr(janitor_run::Column::FinishedAt, Expr::value(now))
+            .col_expr(
+                janitor_run::Column::Error,
+                Expr::value("interrupted: the process stopped mid-sweep"),
+            )
+            .filter(janitor_run::Column::FinishedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        let row = janitor_run::ActiveModel {
+            tenant_id: Set(id.as_str().to_owned()),
+            id: Set(Uuid::now_v7()),
+            trigger: Set(match trigger {
+                JanitorTrigger::Schedule => "schedule",
+                JanitorTrigger::Manual => "manual",
+            }
+            .into()),
+            started_at: Set(now),
+            finished_at: Set(None),
+            variables_expired: Set(0),
+            kv_entries_expired: Set(0),
+            conversations_expired: Set(0),
+            messages_trimmed: Set(0),
+            error: Set(None),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(to_run(row))
+    }
+
+    pub async fn finish_run(&self, id: &TenantId, run: &JanitorRun) -> Result<()> {
+        scoped_update::<janitor_run::Entity>(id)
+            .col_expr(
+                janitor_run::Column::FinishedAt,
+                Expr::value(run.finished_at),
+            )
+            .col_expr(
+                janitor_run::Column::VariablesExpired,
+                Expr::value(run.counts.variables_expired),
+            )
+            .col_expr(
+                janitor_run::Column::KvEntriesExpired,
+                Expr::value(run.counts.kv_entries_expired),
+            )
+            .col_expr(
+                janitor_run::Column::ConversationsExpired,
+                Expr::value(run.counts.conversations_expired),
+            )
+            .col_expr(
+                janitor_run::Column::MessagesTrimmed,
+                Expr::value(run.counts.messages_trimmed),
+            )
+            .col_expr(janitor_run::Column::Error, Expr::value(run.error.clone()))
+            .filter(janitor_run::Column::Id.eq(run.id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Newest first.
+    pub async fn janitor_runs(
+        &self,
+        id: &TenantId,
+        request: &PageRequest,
+    ) -> Result<Page<JanitorRun>> {
+        let mut select = scoped::<janitor_run::Entity>(id);
+        if let Some(after) = request.after {
+            select = select.filter(janitor_run::Column::Id.lt(after));
+        }
+        let mut items = select
+            .order_by_desc(janitor_run::Column::Id)
+            .limit(request.first + 1)
+            .all(&self.db)
+            .await?;
+        let has_next = items.len() as u64 > request.first;
+        items.truncate(request.first as usize);
+        Ok(Page {
+            items: items.into_iter().map(to_run).collect(),
+            has_next,
+            total: None,
+        })
+    }
+
+    /// Up to `limit` expired variables, grouped by memory.
+    pub async fn expired_variables(
+        &self,
+        id: &TenantId,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<BTreeMap<OwnerKey, (BotId, Vec<String>)>> {
+        let rows: Vec<(String, Uuid, Uuid, String)> = scoped::<variable::Entity>(id)
+            .filter(variable::Column::ExpiresAt.lte(now))
+            .select_only()
+            .columns([
+                variable::Column::Scope,
+                variable::Column::OwnerId,
+                variable::Column::BotId,
+                variable::Column::Name,
+            ])
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut grouped: BTreeMap<OwnerKey, (BotId, Vec<String>)> = BTreeMap::new();
+        for (scope, owner_id, bot, name) in rows {
+            let scope =
+                Scope::parse(&scope).ok_or_else(|| Error::internal("bad scope in variables"))?;
+            grouped
+                .entry(OwnerKey { scope, owner_id })
+                .or_insert_with(|| (BotId(bot), vec![]))
+                .1
+                .push(name);
+        }
+        Ok(grouped)
+    }
+
+    /// Deletes up to `limit` expired KV entries; returns how many.
+    pub async fn delete_expired_kv(
+        &self,
+        id: &TenantId,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<u64> {
+        let keys: Vec<(Uuid, String)> = scoped::<kv_entry::Entity>(id)
+            .filter(kv_entry::Column::ExpiresAt.lte(now))
+            .select_only()
+            .columns([kv_entry::Column::BotId, kv_entry::Column::Key])
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let mut any = Condition::any();
+        for (bot, key) in keys {
+            any = any.add(
+                Condition::all()
+                    .add(kv_entry::Column::BotId.eq(bot))
+                    .add(kv_entry::Column::Key.eq(key)),
+            );
+        }
+        // Re-checked at delete time: a key rewritten meanwhile is live again.
+        let result = scoped_delete::<kv_entry::Entity>(id)
+            .filter(any)
+            .filter(kv_entry::Column::ExpiresAt.lte(now))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected)
+    }
+
+    /// Up to `limit` active conversations past their session timeout.
+    pub async fn timed_out_conversations(
+        &self,
+        id: &TenantId,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Conversation>> {
+        scoped::<conversation::Entity>(id)
+            .filter(conversation::Column::Status.eq("active"))
+            .filter(conversation::Column::ExpiresAt.lte(now))
+            .order_by_asc(conversation::Column::ExpiresAt)
+            .limit(limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(conversations::to_domain)
+            .collect()
+    }
+
+    /// Marks a timed-out conversation expired inside the caller's
+    /// transaction; false if it is not (any more) due.
+    pub async fn expire_conversation_in<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        id: &TenantId,
+        conversation: ConversationId,
+        now: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = scoped_update::<conversation::Entity>(id)
+            .col_expr(conversation::Column::Status, Expr::value("expired"))
+            .col_expr(conversation::Column::EndReason, Expr::value("timeout"))
+            .col_expr(conversation::Column::EndedAt, Expr::value(ended_at))
+            .col_expr(
+                conversation::Column::ExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(conversation::Column::Id.eq(conversation.0))
+            .filter(conversation::Column::Status.eq("active"))
+            .filter(conversation::Column::ExpiresAt.lte(now))
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
+    /// Bots whose `lastMessagesKept` was lowered since their last trim.
+    pub async fn bots_pending_trim(&self, id: &TenantId) -> Result<Vec<(BotId, u64)>> {
+        let rows: Vec<(Uuid, i32)> = scoped::<entity::bot::Entity>(id)
+            .filter(entity::bot::Column::TrimPending.eq(true))
+            .select_only()
+            .columns([
+                entity::bot::Column::Id,
+                entity::bot::Column::LastMessagesKept,
+            ])
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(b, keep)| (BotId(b), u64::try_from(keep).unwrap_or(0)))
+            .collect())
+    }
+
+    /// Trims every message log of a bot to its `keep` newest, then clears
+    /// the bot's flag; returns messages removed.
+    pub async fn trim_message_logs(&self, id: &TenantId, bot: BotId, keep: u64) -> Result<u64> {
+        let removed = self.trim_logs_of(id, bot, keep).await?;
+        scoped_update::<entity::bot::Entity>(id)
+            .col_expr(entity::bot::Column::TrimPending, Expr::value(false))
+            .filter(entity::bot::Column::Id.eq(bot.0))
+            .filter(entity::bot::Column::LastMessagesKept.eq(keep as i32))
+            .exec(&self.db)
+            .await?;
+        Ok(removed)
+    }
+
+    async fn trim_logs_of(&self, id: &TenantId, bot: BotId, keep: u64) -> Result<u64> {
+        let conversations: Vec<Uuid> = scoped::<conversation::Entity>(id)
+            .filter(conversation::Column::BotId.eq(bot.0))
+            .select_only()
+            .column(conversation::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut removed = 0;
+        for chunk in conversations.chunks(500) {
+            let long: Vec<Uuid> = scoped::<message::Entity>(id)
+                .filter(message::Column::ConversationId.is_in(chunk.iter().copied()))
+                .select_only()
+                .column(message::Column::ConversationId)
+                .group_by(message::Column::ConversationId)
+                .having(Expr::expr(Func::count(Expr::col(message::Column::Id))).gt(keep as i64))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for conversation in long {
+                removed += self
+                    .trim_log(id, ConversationId(conversation), keep)
+                    .await?;
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn trim_log(
+        &self,
+        id: &TenantId,
+        conversation: ConversationId,
+        keep: u64,
+    ) -> Result<u64> {
+        let cut = scoped::<message::Entity>(id)
+            .filter(message::Column::ConversationId.eq(conversation.0))
+            .order_by_desc(message::Column::Id)
+            .offset(keep)
+            .limit(1)
+            .one(&self.db)
+            .await?;
+        let Some(cut) = cut else { return Ok(0) };
+        let result = scoped_delete::<message::Entity>(id)
+            .filter(message::Column::ConversationId.eq(conversation.0))
+            .filter(message::Column::Id.lte(cut.id))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected)
+    }
+}
