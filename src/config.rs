@@ -41,8 +41,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `off` for API-only replicas: this process sweeps no tenant.
     pub janitor: Switch,
-    /// How often the dispatcher looks for due tenants, in milliseconds.
-    pub janitor_tick_ms: u64,
+    /// How often the dispatcher looks for due tenants, in whole seconds
+    /// (tokio-cron-scheduler's repeated jobs count whole seconds).
+    pub janitor_tick_secs: u64,
     /// Rows per janitor batch (one transaction each).
     pub janitor_batch_size: u64,
     /// How long a replica's claim on a tenant lasts, in seconds.
@@ -82,7 +83,7 @@ impl Default for Config {
             max_batch: 10,
             max_body_bytes: 1 << 20,
             janitor: Switch::On,
-            janitor_tick_ms: 1000,
+            janitor_tick_secs: 1,
             janitor_batch_size: 1000,
             janitor_lease_secs: 300,
             clock: Clock::system(),
@@ -107,7 +108,7 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_MAX_BATCH            most operations in one batched request (default 10)
   BOTMEM_MAX_BODY_BYTES       largest request body (default 1048576)
   BOTMEM_JANITOR              on (default) or off: off for API-only replicas
-  BOTMEM_JANITOR_TICK_MS      how often to look for due tenants (default 1000)
+  BOTMEM_JANITOR_TICK_SECS    how often to look for due tenants, seconds (default 1)
   BOTMEM_JANITOR_BATCH_SIZE   rows per janitor batch/transaction (default 1000)
   BOTMEM_JANITOR_LEASE_SECS   how long a replica's claim on a tenant lasts (default 300)
 With no JWT key configured, a development secret is used and `serve` prints an admin
@@ -161,15 +162,13 @@ impl Config {
         if self.db_max_connections == 0 {
             return Err("BOTMEM_DB_MAX_CONNECTIONS must be at least 1".into());
         }
-        if self.janitor_tick_ms < 100
+        if self.janitor_tick_secs == 0
             || self.janitor_batch_size == 0
             || self.janitor_lease_secs == 0
         {
-            return Err(
-                "BOTMEM_JANITOR_TICK_MS must be at least 100; BOTMEM_JANITOR_BATCH_SIZE \
-                        and BOTMEM_JANITOR_LEASE_SECS at least 1"
-                    .into(),
-            );
+            return Err("BOTMEM_JANITOR_TICK_SECS, BOTMEM_JANITOR_BATCH_SIZE and \
+                        BOTMEM_JANITOR_LEASE_SECS must be at least 1"
+                .into());
         }
         if self.max_batch == 0 {
             return Err("BOTMEM_MAX_BATCH must be at least 1".into());

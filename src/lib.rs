@@ -60,7 +60,7 @@ pub async fn run(
     let cancel = CancellationToken::new();
     let janitor = match config.janitor {
         config::Switch::On => {
-            let tick = std::time::Duration::from_millis(config.janitor_tick_ms);
+            let tick = std::time::Duration::from_secs(config.janitor_tick_secs);
             Some(janitor::start(app.clone(), tick, cancel.child_token()).await?)
         }
         config::Switch::Off => None,

@@ -44,6 +44,8 @@ fn bad_configuration_stops_with_a_message_naming_the_setting() {
         ("BOTMEM_JWT_SECRET", "short", "BOTMEM_JWT_SECRET"),
         ("BOTMEM_LOG_FORMAT", "xml", "BOTMEM_LOG_FORMAT"),
         ("BOTMEM_MIGRATE", "perhaps", "BOTMEM_MIGRATE"),
+        ("BOTMEM_JANITOR", "sometimes", "BOTMEM_JANITOR"),
+        ("BOTMEM_JANITOR_TICK_SECS", "0", "BOTMEM_JANITOR_TICK_SECS"),
     ] {
         let out = botmem().env(key, value).arg("migrate").output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{key}={value}");

@@ -194,3 +194,107 @@ async fn rule5_one_event_per_variable_after_commit_in_order() {
         ]
     );
 }
+
+#[tokio::test]
+async fn janitor_sweeps_announce_expired_variables_and_sessions() {
+    let s = TestServer::start().await;
+    let config = Config {
+        database_url: s.config.database_url.clone(),
+        ..Config::default()
+    };
+    let bus = EventBus::new(1024);
+    let app = App::new(
+        Store::connect(&config).await.unwrap(),
+        s.clock.clone(),
+        bus.clone(),
+    );
+    let auth = Auth {
+        subject: "t".into(),
+        tenant: TenantId::parse("t1").unwrap(),
+        roles: vec![Role::Admin],
+        bots: None,
+        expires_at: s.clock.now() + chrono::TimeDelta::days(1),
+    };
+    app.admit(&auth).await.unwrap();
+    let bot = app
+        .create_bot(
+            &auth,
+            NewBot {
+                name: "b".into(),
+                session_timeout: botmem::domain::DEFAULT_SESSION_TIMEOUT,
+                retention_policies: vec![],
+                promotion: Promotion::all(),
+                last_messages_kept: 20,
+            },
+        )
+        .await
+        .unwrap();
+    let conversation = app
+        .start_conversation(
+            &auth,
+            StartConversation {
+                bot_id: bot.id,
+                user: UserSelector::External {
+                    channel: "web".into(),
+                    external_id: "u".into(),
+                },
+                culture: None,
+                debug: false,
+                channel_provider: None,
+                is_proxy: false,
+                memory: Some(json!({ "topic": "billing" })),
+            },
+        )
+        .await
+        .unwrap();
+    let bot_ref = MemoryRef {
+        scope: Scope::Bot,
+        bot: Some(bot.id),
+        user: None,
+        conversation: None,
+    };
+    let write = botmem::domain::VariableWrite {
+        name: "otp".into(),
+        value: json!(1),
+        expiry: botmem::domain::Expiry::In(botmem::domain::Duration::parse("1m").unwrap()),
+        expected_version: None,
+    };
+    app.set_variable(&auth, &bot_ref, write).await.unwrap();
+    let mut rx = bus.subscribe();
+
+    s.clock.advance(chrono::TimeDelta::minutes(31));
+    let run = app.run_janitor(&auth).await.unwrap();
+    assert_eq!(
+        (
+            run.counts.variables_expired,
+            run.counts.conversations_expired
+        ),
+        (1, 1)
+    );
+    let mut memory = vec![];
+    let mut sessions = vec![];
+    while let Ok(event) = rx.try_recv() {
+        match &*event {
+            Event::Memory(m) => memory.push((m.op, m.scope, m.name.clone())),
+            Event::Conversation(c) => {
+                sessions.push((c.kind, c.conversation.id, c.conversation.status))
+            }
+        }
+    }
+    assert_eq!(
+        memory,
+        vec![
+            (MemoryOp::Expired, Scope::Bot, "otp".to_string()),
+            (MemoryOp::Promoted, Scope::User, "topic".to_string()),
+            (MemoryOp::Cleared, Scope::Conversation, "topic".to_string()),
+        ]
+    );
+    assert_eq!(
+        sessions,
+        vec![(
+            botmem::events::ConversationEventKind::Expired,
+            conversation.id,
+            botmem::domain::ConversationStatus::Expired
+        )]
+    );
+}

@@ -115,6 +115,36 @@ impl TestServer {
 
     /// Waits for `/readyz`, or for `/healthz` when migrations are off (such
     /// a server is up but never ready).
+    /// Another server on this server's database, as a second replica:
+    /// its own clock (set to the same time) and its own process state.
+    pub async fn replica(&self, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let clock = Clock::manual(self.clock.now());
+        let mut config = Config {
+            clock: clock.clone(),
+            ..self.config.clone()
+        };
+        adjust(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let cancel = CancellationToken::new();
+        let server = botmem::run(config.clone(), listener, cancel.clone().cancelled_owned());
+        tokio::spawn(async move {
+            if let Err(e) = server.into_future().await {
+                panic!("replica failed: {e:?}");
+            }
+        });
+        let replica = TestServer {
+            base,
+            clock,
+            config,
+            http: reqwest::Client::new(),
+            cancel,
+            db: None,
+        };
+        replica.wait_ready().await;
+        replica
+    }
+
     async fn wait_ready(&self) {
         let probe = if self.config.migrate {
             "readyz"
