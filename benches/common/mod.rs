@@ -1,0 +1,192 @@
+//! Shared by the benchmarks: a server started in-process on a fresh
+//! database, a GraphQL client, and latency measurement.
+#![allow(dead_code)]
+
+use std::{
+    future::Future,
+    time::{Duration, Instant},
+};
+
+use botmem::{Config, auth::Claims, clock::Clock};
+use futures_util::{StreamExt, stream};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+pub const SECRET: &str = "bench-secret-bench-secret-bench-secret-01";
+
+pub fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+pub fn databases() -> Vec<&'static str> {
+    let which: String = env_or("BENCH_DB", "both".to_string());
+    ["sqlite", "postgres"]
+        .into_iter()
+        .filter(|kind| which == "both" || which == *kind)
+        .collect()
+}
+
+pub struct Figures {
+    pub per_second: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+impl Figures {
+    pub fn ms(d: Duration) -> f64 {
+        d.as_secs_f64() * 1e3
+    }
+}
+
+/// Runs `requests` calls of `call(i)` with `concurrency` in flight.
+pub async fn measure<F, Fut, T>(requests: usize, concurrency: usize, call: F) -> Figures
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = stream::iter(0..requests)
+        .map(|i| {
+            let fut = call(i);
+            async move {
+                let t = Instant::now();
+                fut.await;
+                t.elapsed()
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    Figures {
+        per_second: requests as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+    }
+}
+
+/// A running server on a fresh database of `kind`, dropped afterwards.
+pub struct Bench {
+    pub url: String,
+    pub graphql: String,
+    pub clock: Clock,
+    pub token: String,
+    http: reqwest::Client,
+    stop: CancellationToken,
+    drop_after: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Bench {
+    pub async fn start(kind: &str, clock: Clock, adjust: impl FnOnce(&mut Config)) -> Bench {
+        let (url, drop_after, dir) = if kind == "postgres" {
+            let base = std::env::var("BOTMEM_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+            let name = format!("botmem_bench_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(format!("{base}/postgres"))
+                .await
+                .expect("PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            (
+                format!("{base}/{name}"),
+                Some((format!("{base}/postgres"), name)),
+                None,
+            )
+        } else {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("bench.db").display()
+            );
+            (url, None, Some(dir))
+        };
+        let mut config = Config {
+            database_url: url.clone(),
+            jwt_secret: Some(SECRET.into()),
+            clock: clock.clone(),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let graphql = format!("http://{}/graphql", listener.local_addr().unwrap());
+        let stop = CancellationToken::new();
+        tokio::spawn(botmem::run(
+            config,
+            listener,
+            stop.clone().cancelled_owned(),
+        ));
+        let token = botmem::auth::mint_hs256(
+            SECRET,
+            &Claims {
+                sub: "bench".into(),
+                tenant: "bench".into(),
+                roles: vec!["admin".into()],
+                exp: clock.now().timestamp() + 86_400,
+                nbf: None,
+                bots: None,
+                iss: None,
+                aud: None,
+            },
+        )
+        .unwrap();
+        Bench {
+            url,
+            graphql,
+            clock,
+            token,
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .unwrap(),
+            stop,
+            drop_after,
+            _dir: dir,
+        }
+    }
+
+    /// Sends one operation (retrying until the server listens) and panics on errors.
+    pub fn gql(
+        &self,
+        query: &'static str,
+        variables: Value,
+    ) -> impl Future<Output = Value> + 'static {
+        let (http, url, token) = (self.http.clone(), self.graphql.clone(), self.token.clone());
+        async move {
+            let body: Value = loop {
+                let sent = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({ "query": query, "variables": variables }))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) => break r.json().await.unwrap(),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            };
+            assert!(body.get("errors").is_none(), "{body}");
+            body
+        }
+    }
+
+    pub async fn stop(self) {
+        self.stop.cancel();
+        if let Some((admin_url, name)) = &self.drop_after {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let admin = Database::connect(admin_url).await.unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .ok();
+        }
+    }
+}
