@@ -126,7 +126,8 @@ impl Config {
             figment = figment.merge(Toml::file(file));
         }
         let config: Config = figment
-            .merge(Env::prefixed("BOTMEM_"))
+            // BOTMEM_CONFIG names the file (read by the CLI), not a setting.
+            .merge(Env::prefixed("BOTMEM_").ignore(&["config"]))
             .extract()
             .map_err(describe_figment_error)?;
         config.validate()?;

@@ -54,6 +54,51 @@ fn bad_configuration_stops_with_a_message_naming_the_setting() {
     }
 }
 
+#[test]
+fn a_config_file_named_by_botmem_config_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("botmem.toml");
+    std::fs::write(
+        &file,
+        format!("jwt_secret = \"{SECRET}\"\nlisten = \"127.0.0.1:9999\"\n"),
+    )
+    .unwrap();
+    let out = botmem()
+        .env("BOTMEM_CONFIG", &file)
+        .args(["token", "--tenant", "f"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.validate_exp = false;
+    let key = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
+    assert!(
+        jsonwebtoken::decode::<serde_json::Value>(token.trim(), &key, &validation).is_ok(),
+        "signed with the file's secret"
+    );
+    let out = botmem()
+        .env("BOTMEM_CONFIG", dir.path().join("missing.toml"))
+        .arg("token")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = botmem()
+        .env("BOTMEM_JWT_SECRT", "typo")
+        .arg("token")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "unknown settings are refused, not ignored"
+    );
+}
+
 #[tokio::test]
 async fn token_command_mints_tokens_the_server_accepts() {
     let s = TestServer::start().await;

@@ -10,12 +10,13 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{
     App, Bot, Page, PageRequest, Schedule,
-    memory::{Activity, Load, Target},
+    memory::{Activity, Target},
 };
 use crate::{
     auth::{Auth, Capability, Role},
-    domain::{OwnerKey, Scope},
+    domain::{MemoryOp, OwnerKey, Scope},
     error::{Error, Result},
+    events::{Event, MemoryEvent},
     ids::{BotId, TenantId},
     store::{JanitorRun, JanitorTrigger, SweepCounts},
 };
@@ -131,36 +132,32 @@ impl App {
         let bots = self.all_bots(tenant).await?;
         let batch = self.janitor.batch_size.max(1);
 
-        // Expired variables: one transaction per batch of memories, each
-        // locked as for any write, so a concurrent writer is never lost.
+        // Expired variables: one transaction per batch, memories locked as
+        // for any write, so a concurrent writer is never lost.
         loop {
-            let due = self.store.expired_variables(tenant, now, batch).await?;
-            if due.is_empty() {
-                break;
-            }
-            let targets: Vec<(Target, Load)> = due
-                .into_iter()
-                .filter_map(|(key, (bot, names))| {
-                    let bot = bots.get(&bot)?.clone();
-                    Some((
-                        Target {
-                            key,
-                            bot,
-                            conversation: None,
-                        },
-                        Load::Names(names),
-                    ))
-                })
-                .collect();
-            let (expired, _, _) = self
-                .mutate(&auth, targets, Activity::None, |memories| {
-                    Ok(memories.values_mut().map(|m| m.expire_due()).sum::<usize>())
-                })
+            let expired = self
+                .store
+                .expire_variables_batch(tenant, now, batch)
                 .await?;
-            counts.variables_expired += expired as i64;
-            if expired == 0 {
+            if expired.is_empty() {
                 break;
             }
+            counts.variables_expired += expired.len() as i64;
+            let at = self.clock.now();
+            self.events.publish(expired.into_iter().map(|v| {
+                Event::Memory(MemoryEvent {
+                    tenant: tenant.clone(),
+                    op: MemoryOp::Expired,
+                    bot_id: v.bot,
+                    scope: v.key.scope,
+                    owner_id: v.key.owner_id,
+                    name: v.name,
+                    value: None,
+                    version: v.version,
+                    memory_version: v.memory_version,
+                    at,
+                })
+            }));
         }
 
         loop {

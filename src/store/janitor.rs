@@ -240,39 +240,6 @@ impl Store {
         })
     }
 
-    /// Up to `limit` expired variables, grouped by memory.
-    pub async fn expired_variables(
-        &self,
-        id: &TenantId,
-        now: DateTime<Utc>,
-        limit: u64,
-    ) -> Result<BTreeMap<OwnerKey, (BotId, Vec<String>)>> {
-        let rows: Vec<(String, Uuid, Uuid, String)> = scoped::<variable::Entity>(id)
-            .filter(variable::Column::ExpiresAt.lte(now))
-            .select_only()
-            .columns([
-                variable::Column::Scope,
-                variable::Column::OwnerId,
-                variable::Column::BotId,
-                variable::Column::Name,
-            ])
-            .limit(limit)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        let mut grouped: BTreeMap<OwnerKey, (BotId, Vec<String>)> = BTreeMap::new();
-        for (scope, owner_id, bot, name) in rows {
-            let scope =
-                Scope::parse(&scope).ok_or_else(|| Error::internal("bad scope in variables"))?;
-            grouped
-                .entry(OwnerKey { scope, owner_id })
-                .or_insert_with(|| (BotId(bot), vec![]))
-                .1
-                .push(name);
-        }
-        Ok(grouped)
-    }
-
     /// Deletes up to `limit` expired KV entries; returns how many.
     pub async fn delete_expired_kv(
         &self,
@@ -432,5 +399,158 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected)
+    }
+}
+
+/// A variable the janitor removed, with what its EXPIRED event needs.
+#[derive(Clone, Debug)]
+pub struct ExpiredVariable {
+    pub key: OwnerKey,
+    pub bot: BotId,
+    pub name: String,
+    /// The version the removal produced.
+    pub version: i64,
+    pub memory_version: i64,
+}
+
+impl Store {
+    /// Removes up to `limit` expired variables in one transaction with a
+    /// fixed number of statements, however many memories they belong to:
+    /// the memories are locked first, all at once and in key order (the
+    /// order every writer uses), the rows still expired under the lock are
+    /// deleted, and each memory steps its version once.
+    pub async fn expire_variables_batch(
+        &self,
+        id: &TenantId,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<ExpiredVariable>> {
+        use std::collections::BTreeSet;
+
+        use entity::memory;
+        let tx = self.write_tx().await?;
+        let candidates: Vec<(String, Uuid, String, Uuid)> = scoped::<variable::Entity>(id)
+            .filter(variable::Column::ExpiresAt.lte(now))
+            .select_only()
+            .columns([
+                variable::Column::Scope,
+                variable::Column::OwnerId,
+                variable::Column::Name,
+                variable::Column::BotId,
+            ])
+            .limit(limit)
+            .into_tuple()
+            .all(&*tx)
+            .await?;
+        if candidates.is_empty() {
+            return Ok(vec![]);
+        }
+        let owners: BTreeMap<(String, Uuid), Uuid> = candidates
+            .iter()
+            .map(|(s, o, _, b)| ((s.clone(), *o), *b))
+            .collect();
+        // Writers create a memory's row before its first variable; make sure
+        // of it here too, so that there is always a row to lock.
+        let rows = owners
+            .iter()
+            .map(|((scope, owner), bot)| memory::ActiveModel {
+                tenant_id: Set(id.as_str().to_owned()),
+                scope: Set(scope.clone()),
+                owner_id: Set(*owner),
+                bot_id: Set(*bot),
+                version: Set(0),
+                updated_at: Set(now),
+            });
+        memory::Entity::insert_many(rows)
+            .on_conflict_do_nothing()
+            .exec(&*tx)
+            .await?;
+        let owner_tuple = || {
+            Expr::tuple([
+                Expr::col(memory::Column::Scope),
+                Expr::col(memory::Column::OwnerId),
+            ])
+        };
+        let locked: Vec<memory::Model> = scoped::<memory::Entity>(id)
+            .filter(owner_tuple().in_tuples(owners.keys().cloned()))
+            .order_by_asc(memory::Column::Scope)
+            .order_by_asc(memory::Column::OwnerId)
+            .lock_exclusive()
+            .all(&*tx)
+            .await?;
+        let versions: BTreeMap<(String, Uuid), (i64, Uuid)> = locked
+            .into_iter()
+            .map(|m| ((m.scope, m.owner_id), (m.version, m.bot_id)))
+            .collect();
+        let batch: Vec<(String, Uuid, String)> = candidates
+            .into_iter()
+            .map(|(s, o, n, _)| (s, o, n))
+            .collect();
+        let row_tuple = || {
+            Expr::tuple([
+                Expr::col(variable::Column::Scope),
+                Expr::col(variable::Column::OwnerId),
+                Expr::col(variable::Column::Name),
+            ])
+        };
+        let still_expired: Vec<(String, Uuid, String, i64)> = scoped::<variable::Entity>(id)
+            .filter(row_tuple().in_tuples(batch.iter().cloned()))
+            .filter(variable::Column::ExpiresAt.lte(now))
+            .select_only()
+            .columns([
+                variable::Column::Scope,
+                variable::Column::OwnerId,
+                variable::Column::Name,
+                variable::Column::Version,
+            ])
+            .into_tuple()
+            .all(&*tx)
+            .await?;
+        if still_expired.is_empty() {
+            tx.commit().await?;
+            return Ok(vec![]);
+        }
+        scoped_delete::<variable::Entity>(id)
+            .filter(
+                row_tuple().in_tuples(
+                    still_expired
+                        .iter()
+                        .map(|(s, o, n, _)| (s.clone(), *o, n.clone())),
+                ),
+            )
+            .filter(variable::Column::ExpiresAt.lte(now))
+            .exec(&*tx)
+            .await?;
+        let touched: BTreeSet<(String, Uuid)> = still_expired
+            .iter()
+            .map(|(s, o, _, _)| (s.clone(), *o))
+            .collect();
+        scoped_update::<memory::Entity>(id)
+            .col_expr(
+                memory::Column::Version,
+                Expr::col(memory::Column::Version).add(1),
+            )
+            .col_expr(memory::Column::UpdatedAt, Expr::value(now))
+            .filter(owner_tuple().in_tuples(touched.iter().cloned()))
+            .exec(&*tx)
+            .await?;
+        tx.commit().await?;
+        still_expired
+            .into_iter()
+            .map(|(scope, owner_id, name, version)| {
+                let (memory_version, bot) = versions[&(scope.clone(), owner_id)];
+                Ok(ExpiredVariable {
+                    key: OwnerKey {
+                        scope: Scope::parse(&scope)
+                            .ok_or_else(|| Error::internal("bad scope in variables"))?,
+                        owner_id,
+                    },
+                    bot: BotId(bot),
+                    name,
+                    version: version + 1,
+                    memory_version: memory_version + 1,
+                })
+            })
+            .collect()
     }
 }

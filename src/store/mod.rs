@@ -147,6 +147,6 @@ pub(crate) fn conflict_or_internal(err: sea_orm::DbErr, message: &str) -> crate:
     }
 }
 
-pub use janitor::{Claimed, JanitorRun, JanitorTrigger, SweepCounts};
+pub use janitor::{Claimed, ExpiredVariable, JanitorRun, JanitorTrigger, SweepCounts};
 pub use memory::MemoryTx;
 pub(crate) use page::page;

@@ -94,8 +94,6 @@ pub(crate) enum Activity {
     End(EndReason),
     /// The session timed out (the janitor finalizes it).
     Expire,
-    /// Garbage collection: not activity.
-    None,
 }
 
 pub(crate) type Memories = BTreeMap<OwnerKey, OwnerMemory>;
@@ -272,7 +270,6 @@ impl App {
         }
         let conversations: BTreeMap<ConversationId, (Conversation, super::Duration)> = loads
             .values()
-            .filter(|_| activity != Activity::None)
             .filter_map(|(t, _)| {
                 let c = t.conversation.clone()?;
                 Some((c.id, (c, t.bot.session_timeout)))
@@ -306,7 +303,6 @@ impl App {
                     }
                     true
                 }
-                Activity::None => true,
                 Activity::End(reason) => {
                     conversation.status = super::ConversationStatus::Ended;
                     conversation.end_reason = Some(reason);
@@ -343,7 +339,7 @@ impl App {
             .values()
             .flat_map(|m| change_events(&auth.tenant, m, now));
         let kind = match activity {
-            Activity::Touch | Activity::None => ConversationEventKind::Activity,
+            Activity::Touch => ConversationEventKind::Activity,
             Activity::End(_) => ConversationEventKind::Ended,
             Activity::Expire => ConversationEventKind::Expired,
         };

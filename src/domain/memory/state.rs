@@ -192,29 +192,6 @@ impl OwnerMemory {
             .count()
     }
 
-    /// Removes the loaded rows whose expiry has passed, announcing each as
-    /// EXPIRED (the janitor's garbage collection; readers already treat
-    /// them as absent). Returns how many went.
-    pub fn expire_due(&mut self) -> usize {
-        let due: Vec<(String, i64)> = self
-            .vars
-            .values()
-            .filter(|v| !v.is_live(self.now))
-            .map(|v| (v.name.clone(), v.version))
-            .collect();
-        for (name, version) in &due {
-            self.vars.remove(name);
-            self.dirty.insert(name.clone());
-            self.changes.push(Change {
-                op: MemoryOp::Expired,
-                name: name.clone(),
-                value: None,
-                version: version + 1,
-            });
-        }
-        due.len()
-    }
-
     pub fn changed(&self) -> bool {
         !self.changes.is_empty()
     }
