@@ -524,19 +524,29 @@ impl Store {
                 .collect();
             in_values(backend, &["scope", "owner_id", "name"], values)
         };
-        let still_expired: Vec<(String, Uuid, String, i64)> = scoped::<variable::Entity>(id)
-            .filter(row_values(&mut batch.into_iter()))
-            .filter(variable::Column::ExpiresAt.lte(now))
-            .select_only()
-            .columns([
-                variable::Column::Scope,
-                variable::Column::OwnerId,
-                variable::Column::Name,
-                variable::Column::Version,
-            ])
-            .into_tuple()
-            .all(&*tx)
-            .await?;
+        // Exact primary-key lookups. No expiry condition in SQL: it steers
+        // the planner to the expiry index and every batch would scan all
+        // expired rows. The memories are locked, so no writer can change
+        // these rows now; the expiry is re-checked here instead.
+        let rows: Vec<(String, Uuid, String, i64, Option<DateTime<Utc>>)> =
+            scoped::<variable::Entity>(id)
+                .filter(row_values(&mut batch.into_iter()))
+                .select_only()
+                .columns([
+                    variable::Column::Scope,
+                    variable::Column::OwnerId,
+                    variable::Column::Name,
+                    variable::Column::Version,
+                    variable::Column::ExpiresAt,
+                ])
+                .into_tuple()
+                .all(&*tx)
+                .await?;
+        let still_expired: Vec<(String, Uuid, String, i64)> = rows
+            .into_iter()
+            .filter(|(.., expires_at)| expires_at.is_some_and(|at| at <= now))
+            .map(|(s, o, n, v, _)| (s, o, n, v))
+            .collect();
         if still_expired.is_empty() {
             tx.commit().await?;
             return Ok(vec![]);
@@ -547,7 +557,6 @@ impl Store {
                     .iter()
                     .map(|(s, o, n, _)| (s.clone(), *o, n.clone())),
             ))
-            .filter(variable::Column::ExpiresAt.lte(now))
             .exec(&*tx)
             .await?;
         let touched: BTreeSet<(String, Uuid)> = still_expired
