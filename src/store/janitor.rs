@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{Store, conversations, scoped, scoped_delete, scoped_update};
 use crate::{
     domain::{Conversation, OwnerKey, Page, PageRequest, Scope},
-    error::{Error, Result},
+    error::Result,
     ids::{BotId, ConversationId, TenantId},
 };
 
@@ -577,22 +577,21 @@ impl Store {
             .exec(&*tx)
             .await?;
         tx.commit().await?;
-        still_expired
+        // Every row here belongs to a memory locked above; a missing one is
+        // skipped rather than trusted.
+        Ok(still_expired
             .into_iter()
-            .map(|(scope, owner_id, name, version)| {
-                let (memory_version, bot) = versions[&(scope.clone(), owner_id)];
-                Ok(ExpiredVariable {
-                    key: OwnerKey {
-                        scope: Scope::parse(&scope)
-                            .ok_or_else(|| Error::internal("bad scope in variables"))?,
-                        owner_id,
-                    },
+            .filter_map(|(scope, owner_id, name, version)| {
+                let (memory_version, bot) = *versions.get(&(scope.clone(), owner_id))?;
+                let scope = Scope::parse(&scope)?;
+                Some(ExpiredVariable {
+                    key: OwnerKey { scope, owner_id },
                     bot: BotId(bot),
                     name,
                     version: version + 1,
                     memory_version: memory_version + 1,
                 })
             })
-            .collect()
+            .collect())
     }
 }
