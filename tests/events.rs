@@ -39,8 +39,11 @@ fn drain(
     out
 }
 
-#[tokio::test]
-async fn rule5_one_event_per_variable_after_commit_in_order() {
+/// The service on a fresh database, an admin of tenant `t1`, and one bot,
+/// observed through its own event bus.
+type Service = (TestServer, App, EventBus, Auth, botmem::domain::Bot);
+
+async fn service() -> Service {
     let s = TestServer::start().await;
     let config = Config {
         database_url: s.config.database_url.clone(),
@@ -57,22 +60,23 @@ async fn rule5_one_event_per_variable_after_commit_in_order() {
         tenant: TenantId::parse("t1").unwrap(),
         roles: vec![Role::Admin],
         bots: None,
-        expires_at: s.clock.now() + chrono::TimeDelta::hours(1),
+        expires_at: s.clock.now() + chrono::TimeDelta::days(1),
     };
     app.admit(&auth).await.unwrap();
-    let bot = app
-        .create_bot(
-            &auth,
-            NewBot {
-                name: "b".into(),
-                session_timeout: botmem::domain::DEFAULT_SESSION_TIMEOUT,
-                retention_policies: vec![],
-                promotion: Promotion::all(),
-                last_messages_kept: 20,
-            },
-        )
-        .await
-        .unwrap();
+    let settings = NewBot {
+        name: "b".into(),
+        session_timeout: botmem::domain::DEFAULT_SESSION_TIMEOUT,
+        retention_policies: vec![],
+        promotion: Promotion::all(),
+        last_messages_kept: 20,
+    };
+    let bot = app.create_bot(&auth, settings).await.unwrap();
+    (s, app, bus, auth, bot)
+}
+
+#[tokio::test]
+async fn rule5_one_event_per_variable_after_commit_in_order() {
+    let (_server, app, bus, auth, bot) = service().await;
     let mut rx = bus.subscribe();
     let conversation = app
         .start_conversation(
@@ -197,38 +201,7 @@ async fn rule5_one_event_per_variable_after_commit_in_order() {
 
 #[tokio::test]
 async fn janitor_sweeps_announce_expired_variables_and_sessions() {
-    let s = TestServer::start().await;
-    let config = Config {
-        database_url: s.config.database_url.clone(),
-        ..Config::default()
-    };
-    let bus = EventBus::new(1024);
-    let app = App::new(
-        Store::connect(&config).await.unwrap(),
-        s.clock.clone(),
-        bus.clone(),
-    );
-    let auth = Auth {
-        subject: "t".into(),
-        tenant: TenantId::parse("t1").unwrap(),
-        roles: vec![Role::Admin],
-        bots: None,
-        expires_at: s.clock.now() + chrono::TimeDelta::days(1),
-    };
-    app.admit(&auth).await.unwrap();
-    let bot = app
-        .create_bot(
-            &auth,
-            NewBot {
-                name: "b".into(),
-                session_timeout: botmem::domain::DEFAULT_SESSION_TIMEOUT,
-                retention_policies: vec![],
-                promotion: Promotion::all(),
-                last_messages_kept: 20,
-            },
-        )
-        .await
-        .unwrap();
+    let (s, app, bus, auth, bot) = service().await;
     let conversation = app
         .start_conversation(
             &auth,

@@ -34,21 +34,7 @@ impl Scope {
 /// Trims, then requires 1..=max characters without control characters.
 pub fn validate_text(field: &str, value: &str, max: usize) -> Result<String> {
     let value = value.trim();
-    if value.is_empty() {
-        return Err(Error::bad_input(field, "must not be empty"));
-    }
-    if value.chars().count() > max {
-        return Err(Error::bad_input(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(Error::bad_input(
-            field,
-            "must not contain control characters",
-        ));
-    }
+    check_literal(field, value, max)?;
     Ok(value.to_owned())
 }
 

@@ -435,6 +435,9 @@ fn owner_values<'a>(owners: impl Iterator<Item = &'a (String, Uuid)>) -> Vec<Vec
         .collect()
 }
 
+/// (scope, owner_id, name, version, expires_at) of a row in a sweep batch.
+type BatchRow = (String, Uuid, String, i64, Option<DateTime<Utc>>);
+
 /// A variable the janitor removed, with what its EXPIRED event needs.
 #[derive(Clone, Debug)]
 pub struct ExpiredVariable {
@@ -528,20 +531,19 @@ impl Store {
         // the planner to the expiry index and every batch would scan all
         // expired rows. The memories are locked, so no writer can change
         // these rows now; the expiry is re-checked here instead.
-        let rows: Vec<(String, Uuid, String, i64, Option<DateTime<Utc>>)> =
-            scoped::<variable::Entity>(id)
-                .filter(row_values(&mut batch.into_iter()))
-                .select_only()
-                .columns([
-                    variable::Column::Scope,
-                    variable::Column::OwnerId,
-                    variable::Column::Name,
-                    variable::Column::Version,
-                    variable::Column::ExpiresAt,
-                ])
-                .into_tuple()
-                .all(&*tx)
-                .await?;
+        let rows: Vec<BatchRow> = scoped::<variable::Entity>(id)
+            .filter(row_values(&mut batch.into_iter()))
+            .select_only()
+            .columns([
+                variable::Column::Scope,
+                variable::Column::OwnerId,
+                variable::Column::Name,
+                variable::Column::Version,
+                variable::Column::ExpiresAt,
+            ])
+            .into_tuple()
+            .all(&*tx)
+            .await?;
         let still_expired: Vec<(String, Uuid, String, i64)> = rows
             .into_iter()
             .filter(|(.., expires_at)| expires_at.is_some_and(|at| at <= now))

@@ -63,6 +63,20 @@ async fn create_database() -> (TestDb, String) {
     }
 }
 
+/// Starts `botmem::run` on a free port; cancelling the token stops it.
+async fn spawn(config: &Config) -> (String, CancellationToken) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let cancel = CancellationToken::new();
+    let server = botmem::run(config.clone(), listener, cancel.clone().cancelled_owned());
+    tokio::spawn(async move {
+        if let Err(e) = server.into_future().await {
+            panic!("server failed: {e:?}");
+        }
+    });
+    (base, cancel)
+}
+
 /// A fixed start so expiry arithmetic in tests is exact.
 pub fn start_time() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2030, 1, 15, 12, 0, 0).unwrap()
@@ -92,15 +106,7 @@ impl TestServer {
             ..Config::default()
         };
         adjust(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let cancel = CancellationToken::new();
-        let server = botmem::run(config.clone(), listener, cancel.clone().cancelled_owned());
-        tokio::spawn(async move {
-            if let Err(e) = server.into_future().await {
-                panic!("server failed: {e:?}");
-            }
-        });
+        let (base, cancel) = spawn(&config).await;
         let server = TestServer {
             base,
             clock,
@@ -124,15 +130,7 @@ impl TestServer {
             ..self.config.clone()
         };
         adjust(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let cancel = CancellationToken::new();
-        let server = botmem::run(config.clone(), listener, cancel.clone().cancelled_owned());
-        tokio::spawn(async move {
-            if let Err(e) = server.into_future().await {
-                panic!("replica failed: {e:?}");
-            }
-        });
+        let (base, cancel) = spawn(&config).await;
         let replica = TestServer {
             base,
             clock,
