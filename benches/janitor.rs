@@ -51,16 +51,7 @@ async fn insert_expiring(
 async fn sweep_throughput(kind: &str, rows: usize) {
     let clock = Clock::manual(Utc::now());
     let b = Bench::start(kind, clock.clone(), |c| c.janitor = Switch::Off).await;
-    let bot = b
-        .gql(
-            "mutation { createBot(input: { name: \"bench\" }) { id } }",
-            json!({}),
-        )
-        .await["data"]["createBot"]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let bot = b.create_bot().await.parse().unwrap();
     let db = Database::connect(&b.url).await.unwrap();
     insert_expiring(&db, bot, rows, clock.now()).await;
     clock.advance(TimeDelta::seconds(2));
@@ -101,15 +92,7 @@ async fn sweep_throughput(kind: &str, rows: usize) {
 async fn foreground_during_sweep(kind: &str, rows: usize) {
     let clock = Clock::manual(Utc::now());
     let b = Bench::start(kind, clock.clone(), |c| c.janitor = Switch::Off).await;
-    let bot = b
-        .gql(
-            "mutation { createBot(input: { name: \"bench\" }) { id } }",
-            json!({}),
-        )
-        .await["data"]["createBot"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let bot = b.create_bot().await;
     let set = "mutation($i: SetVariableInput!) { setVariable(input: $i) { version } }";
     let write = |i: usize| {
         let r = json!({ "scope": "BOT", "botId": bot });

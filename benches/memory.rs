@@ -30,15 +30,7 @@ fn row(op: &str, db: &str, botmem: &Figures, raw: &Figures) {
 
 async fn bench(kind: &str, requests: usize, concurrency: usize) {
     let b = Bench::start(kind, Clock::system(), |_| {}).await;
-    let bot = b
-        .gql(
-            "mutation { createBot(input: { name: \"bench\" }) { id } }",
-            json!({}),
-        )
-        .await["data"]["createBot"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let bot = b.create_bot().await;
     let upsert = "mutation($b: UUID!, $e: String!) { upsertUser(input: { botId: $b, channel: \"web\", externalId: $e }) { id } }";
     let mut users = vec![];
     for n in 0..16 {

@@ -74,28 +74,33 @@ async fn service() -> Service {
     (s, app, bus, auth, bot)
 }
 
+/// A conversation of user "u" on channel "web", with prefilled memory.
+async fn start(
+    app: &App,
+    auth: &Auth,
+    bot: &botmem::domain::Bot,
+    memory: serde_json::Value,
+) -> botmem::domain::Conversation {
+    let input = StartConversation {
+        bot_id: bot.id,
+        user: UserSelector::External {
+            channel: "web".into(),
+            external_id: "u".into(),
+        },
+        culture: None,
+        debug: false,
+        channel_provider: None,
+        is_proxy: false,
+        memory: Some(memory),
+    };
+    app.start_conversation(auth, input).await.unwrap()
+}
+
 #[tokio::test]
 async fn rule5_one_event_per_variable_after_commit_in_order() {
     let (_server, app, bus, auth, bot) = service().await;
     let mut rx = bus.subscribe();
-    let conversation = app
-        .start_conversation(
-            &auth,
-            StartConversation {
-                bot_id: bot.id,
-                user: UserSelector::External {
-                    channel: "web".into(),
-                    external_id: "u".into(),
-                },
-                culture: None,
-                debug: false,
-                channel_provider: None,
-                is_proxy: false,
-                memory: Some(json!({ "a": 1 })),
-            },
-        )
-        .await
-        .unwrap();
+    let conversation = start(&app, &auth, &bot, json!({ "a": 1 })).await;
     assert_eq!(
         drain(&mut rx),
         vec![(
@@ -202,24 +207,7 @@ async fn rule5_one_event_per_variable_after_commit_in_order() {
 #[tokio::test]
 async fn janitor_sweeps_announce_expired_variables_and_sessions() {
     let (s, app, bus, auth, bot) = service().await;
-    let conversation = app
-        .start_conversation(
-            &auth,
-            StartConversation {
-                bot_id: bot.id,
-                user: UserSelector::External {
-                    channel: "web".into(),
-                    external_id: "u".into(),
-                },
-                culture: None,
-                debug: false,
-                channel_provider: None,
-                is_proxy: false,
-                memory: Some(json!({ "topic": "billing" })),
-            },
-        )
-        .await
-        .unwrap();
+    let conversation = start(&app, &auth, &bot, json!({ "topic": "billing" })).await;
     let bot_ref = MemoryRef {
         scope: Scope::Bot,
         bot: Some(bot.id),

@@ -178,6 +178,17 @@ impl Bench {
         }
     }
 
+    /// Creates the bot the benchmark writes to; returns its id.
+    pub async fn create_bot(&self) -> String {
+        let data = self
+            .gql(
+                "mutation { createBot(input: { name: \"bench\" }) { id } }",
+                json!({}),
+            )
+            .await;
+        data["data"]["createBot"]["id"].as_str().unwrap().to_owned()
+    }
+
     pub async fn stop(self) {
         self.stop.cancel();
         if let Some((admin_url, name)) = &self.drop_after {
