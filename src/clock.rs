@@ -1,6 +1,6 @@
 //! Time comes from here, never from `Utc::now()` elsewhere, so tests can move
 //! time (expiry, session timeout, janitor) instead of sleeping.
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
@@ -9,7 +9,8 @@ pub struct Clock(Arc<Source>);
 
 enum Source {
     System,
-    Manual(Mutex<DateTime<Utc>>),
+    /// A watch channel, so tasks sleeping on the clock wake when it moves.
+    Manual(tokio::sync::watch::Sender<DateTime<Utc>>),
 }
 
 impl Clock {
@@ -19,7 +20,9 @@ impl Clock {
 
     /// A clock that stands still until [`Clock::advance`] moves it.
     pub fn manual(start: DateTime<Utc>) -> Self {
-        Clock(Arc::new(Source::Manual(Mutex::new(truncate(start)))))
+        Clock(Arc::new(Source::Manual(tokio::sync::watch::Sender::new(
+            truncate(start),
+        ))))
     }
 
     /// Now, truncated to microseconds: what PostgreSQL stores, so a value
@@ -27,7 +30,7 @@ impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
         match &*self.0 {
             Source::System => truncate(Utc::now()),
-            Source::Manual(now) => *now.lock().unwrap_or_else(|e| e.into_inner()),
+            Source::Manual(now) => *now.borrow(),
         }
     }
 
@@ -36,9 +39,22 @@ impl Clock {
     pub fn advance(&self, by: TimeDelta) {
         match &*self.0 {
             Source::System => panic!("the system clock cannot be advanced"),
+            Source::Manual(now) => now.send_modify(|now| *now = truncate(*now + by)),
+        }
+    }
+
+    /// Resolves once the clock reads `at` or later: a timer for the system
+    /// clock, a wait for [`Clock::advance`] for a manual one.
+    pub async fn sleep_until(&self, at: DateTime<Utc>) {
+        match &*self.0 {
+            Source::System => {
+                let left = (at - Utc::now()).to_std().unwrap_or_default();
+                tokio::time::sleep(left).await;
+            }
             Source::Manual(now) => {
-                let mut now = now.lock().unwrap_or_else(|e| e.into_inner());
-                *now = truncate(*now + by);
+                let mut watch = now.subscribe();
+                // The sender lives as long as `self`: this cannot fail.
+                let _ = watch.wait_for(|now| *now >= at).await;
             }
         }
     }

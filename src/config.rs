@@ -48,6 +48,21 @@ pub struct Config {
     pub janitor_batch_size: u64,
     /// How long a replica's claim on a tenant lasts, in seconds.
     pub janitor_lease_secs: u64,
+    /// Events a subscriber may fall behind before it is told it lagged and
+    /// its subscription ends (one ring shared by all subscribers).
+    pub event_buffer: usize,
+    /// Seconds a WebSocket client has to send `connection_init` (4408).
+    pub ws_init_timeout_secs: u64,
+    /// Seconds between server pings; a `graphql-transport-ws` client that
+    /// sends nothing for three of them is disconnected.
+    pub ws_keepalive_secs: u64,
+    /// Seconds one message may take to reach a client that does not read
+    /// before its connection is dropped.
+    pub ws_send_timeout_secs: u64,
+    /// Active subscriptions on one WebSocket connection.
+    pub ws_max_subscriptions: usize,
+    /// WebSocket connections of one tenant on one replica.
+    pub ws_max_connections_per_tenant: usize,
     #[serde(skip)]
     pub clock: Clock,
 }
@@ -86,6 +101,12 @@ impl Default for Config {
             janitor_tick_secs: 1,
             janitor_batch_size: 1000,
             janitor_lease_secs: 300,
+            event_buffer: 4096,
+            ws_init_timeout_secs: 10,
+            ws_keepalive_secs: 15,
+            ws_send_timeout_secs: 10,
+            ws_max_subscriptions: 100,
+            ws_max_connections_per_tenant: 1000,
             clock: Clock::system(),
         }
     }
@@ -111,6 +132,12 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_JANITOR_TICK_SECS    how often to look for due tenants, seconds (default 1)
   BOTMEM_JANITOR_BATCH_SIZE   rows per janitor batch/transaction (default 1000)
   BOTMEM_JANITOR_LEASE_SECS   how long a replica's claim on a tenant lasts (default 300)
+  BOTMEM_EVENT_BUFFER         events a subscriber may fall behind before it lags (default 4096)
+  BOTMEM_WS_INIT_TIMEOUT_SECS time to send connection_init on /graphql/ws (default 10)
+  BOTMEM_WS_KEEPALIVE_SECS    server ping interval on /graphql/ws (default 15)
+  BOTMEM_WS_SEND_TIMEOUT_SECS a client that reads nothing this long is dropped (default 10)
+  BOTMEM_WS_MAX_SUBSCRIPTIONS active subscriptions per connection (default 100)
+  BOTMEM_WS_MAX_CONNECTIONS_PER_TENANT  WebSocket connections per tenant and replica (default 1000)
 With no JWT key configured, a development secret is used and `serve` prints an admin
 token for tenant `dev`: never run like that in production.
 Log verbosity: RUST_LOG (default info).";
@@ -170,6 +197,17 @@ impl Config {
             return Err("BOTMEM_JANITOR_TICK_SECS, BOTMEM_JANITOR_BATCH_SIZE and \
                         BOTMEM_JANITOR_LEASE_SECS must be at least 1"
                 .into());
+        }
+        if self.event_buffer == 0
+            || self.ws_init_timeout_secs == 0
+            || self.ws_keepalive_secs == 0
+            || self.ws_send_timeout_secs == 0
+            || self.ws_max_subscriptions == 0
+            || self.ws_max_connections_per_tenant == 0
+        {
+            return Err(
+                "BOTMEM_EVENT_BUFFER and the BOTMEM_WS_* settings must be at least 1".into(),
+            );
         }
         if self.max_batch == 0 {
             return Err("BOTMEM_MAX_BATCH must be at least 1".into());

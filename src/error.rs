@@ -22,6 +22,8 @@ pub enum Error {
     ConversationEnded,
     QuotaExceeded(String),
     RateLimited(String),
+    /// A subscription fell behind (by so many events, if known) and ended.
+    Lagged(Option<u64>),
     /// Logged with its cause; the client sees only "internal error".
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -48,6 +50,7 @@ impl Error {
             Error::ConversationEnded => "CONVERSATION_ENDED",
             Error::QuotaExceeded(_) => "QUOTA_EXCEEDED",
             Error::RateLimited(_) => "RATE_LIMITED",
+            Error::Lagged(_) => "SUBSCRIPTION_LAGGED",
             Error::Internal(_) => "INTERNAL",
         }
     }
@@ -63,6 +66,12 @@ impl Error {
             Error::NotFound(what) => format!("{what} not found"),
             Error::BadInput { field, message } => format!("invalid {field}: {message}"),
             Error::ConversationEnded => "the conversation has ended".into(),
+            Error::Lagged(missed) => format!(
+                "this subscription fell behind{} and was ended: read the current state and subscribe again",
+                missed
+                    .map(|n| format!(" by {n} events"))
+                    .unwrap_or_default()
+            ),
             Error::Internal(_) => "internal error".into(),
         }
     }

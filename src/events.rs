@@ -1,9 +1,14 @@
-//! Changes, announced after their transaction commits. In one process a
-//! broadcast channel fans them out; a subscriber that falls behind is told
-//! it lagged instead of slowing writers or growing memory.
+//! Changes, announced in commit order. In one process a broadcast channel
+//! fans them out; a subscriber that falls behind is told it lagged instead
+//! of slowing writers or growing memory. Writers never publish here
+//! directly: they hand their events to their write transaction, which
+//! publishes them after commit (SQLite) or sends them through PostgreSQL
+//! NOTIFY, from which every replica's relay publishes them
+//! ([`crate::store`]).
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -13,7 +18,7 @@ use crate::{
     ids::{BotId, TenantId},
 };
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MemoryEvent {
     pub tenant: TenantId,
     pub op: MemoryOp,
@@ -27,7 +32,7 @@ pub struct MemoryEvent {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConversationEventKind {
     Started,
     Activity,
@@ -46,7 +51,7 @@ impl ConversationEventKind {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConversationEvent {
     pub tenant: TenantId,
     pub conversation: Conversation,
@@ -54,10 +59,23 @@ pub struct ConversationEvent {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Event {
     Memory(MemoryEvent),
     Conversation(ConversationEvent),
+    /// This replica may have missed events (its PostgreSQL listener lost
+    /// its connection): every subscription must start over, as on a lag.
+    Lost,
+}
+
+impl Event {
+    pub fn tenant(&self) -> Option<&TenantId> {
+        match self {
+            Event::Memory(e) => Some(&e.tenant),
+            Event::Conversation(e) => Some(&e.tenant),
+            Event::Lost => None,
+        }
+    }
 }
 
 #[derive(Clone)]

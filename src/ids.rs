@@ -1,13 +1,15 @@
 //! Newtype ids, so a user id can never be passed where a bot id is meant.
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
 macro_rules! uuid_id {
     ($($name:ident),*) => {$(
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
         pub struct $name(pub Uuid);
 
         impl $name {
@@ -34,7 +36,10 @@ macro_rules! uuid_id {
 uuid_id!(BotId, UserId, ConversationId);
 
 /// A tenant as named by the token's `tenant` claim.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// (Deserialized only from botmem's own cross-replica events, which carry
+/// ids that were parsed when they were written.)
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct TenantId(String);
 
 impl TenantId {

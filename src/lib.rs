@@ -42,12 +42,7 @@ pub async fn run(
         store.migrate().await?;
     }
     let verifier = Verifier::from_config(&config).map_err(Error::internal)?;
-    let app = App::new(
-        store.clone(),
-        config.clock.clone(),
-        events::EventBus::new(4096),
-    )
-    .with_janitor(domain::JanitorSettings {
+    let app = App::new(store.clone(), config.clock.clone()).with_janitor(domain::JanitorSettings {
         batch_size: config.janitor_batch_size,
         lease: chrono::TimeDelta::seconds(config.janitor_lease_secs.min(i64::MAX as u64) as i64),
         ..Default::default()
@@ -58,6 +53,7 @@ pub async fn run(
     }
 
     let cancel = CancellationToken::new();
+    let relay = store.start_relay(cancel.child_token()).await?;
     let janitor = match config.janitor {
         config::Switch::On => {
             let tick = std::time::Duration::from_secs(config.janitor_tick_secs);
@@ -65,11 +61,22 @@ pub async fn run(
         }
         config::Switch::Off => None,
     };
+    let secs = std::time::Duration::from_secs;
     let state = HttpState {
         schema: api::schema(app.clone()),
         app,
         verifier: Arc::new(verifier),
         max_batch: config.max_batch,
+        ws: Arc::new(api::ws::WsSettings {
+            init_timeout: secs(config.ws_init_timeout_secs),
+            keepalive: secs(config.ws_keepalive_secs),
+            send_timeout: secs(config.ws_send_timeout_secs),
+            max_subscriptions: config.ws_max_subscriptions,
+            max_connections_per_tenant: config.ws_max_connections_per_tenant,
+            max_message_bytes: config.max_body_bytes,
+        }),
+        connections: Default::default(),
+        cancel: cancel.clone(),
     };
     let routes =
         router(state, config.max_body_bytes).layer(tower_http::trace::TraceLayer::new_for_http());
@@ -87,6 +94,9 @@ pub async fn run(
     cancel.cancel();
     if let Some(janitor) = janitor {
         let _ = janitor.await;
+    }
+    if let Some(relay) = relay {
+        let _ = relay.await;
     }
     store.close().await;
     tracing::info!("botmem stopped");

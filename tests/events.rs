@@ -20,28 +20,70 @@ use common::*;
 use serde_json::json;
 use tokio::sync::broadcast::Receiver;
 
-fn drain(
-    rx: &mut Receiver<Arc<Event>>,
-) -> Vec<(MemoryOp, Scope, String, Option<serde_json::Value>, i64, i64)> {
+type Seen = (MemoryOp, Scope, String, Option<serde_json::Value>, i64, i64);
+
+/// Every event committed so far, in order: a marker is written to a second
+/// bot's memory and events are read up to it (on PostgreSQL they arrive
+/// through NOTIFY, a moment after their commit).
+async fn drain_events(svc: &Service, rx: &mut Receiver<Arc<Event>>) -> Vec<Arc<Event>> {
+    let (_, app, _, auth, _, marker) = svc;
+    let marker_ref = MemoryRef {
+        scope: Scope::Bot,
+        bot: Some(marker.id),
+        user: None,
+        conversation: None,
+    };
+    let write = botmem::domain::VariableWrite {
+        name: "marker".into(),
+        value: json!(uuid::Uuid::new_v4().to_string()),
+        expiry: botmem::domain::Expiry::Default,
+        expected_version: None,
+    };
+    app.set_variable(auth, &marker_ref, write).await.unwrap();
     let mut out = vec![];
-    while let Ok(event) = rx.try_recv() {
-        if let Event::Memory(m) = &*event {
-            out.push((
+    loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+            .await
+            .expect("the marker event arrives")
+            .unwrap();
+        if let Event::Memory(m) = &*event
+            && m.bot_id == marker.id
+        {
+            return out;
+        }
+        out.push(event);
+    }
+}
+
+async fn drain(svc: &Service, rx: &mut Receiver<Arc<Event>>) -> Vec<Seen> {
+    drain_events(svc, rx)
+        .await
+        .iter()
+        .filter_map(|event| match &**event {
+            Event::Memory(m) => Some((
                 m.op,
                 m.scope,
                 m.name.clone(),
                 m.value.clone(),
                 m.version,
                 m.memory_version,
-            ));
-        }
-    }
-    out
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The service on a fresh database, an admin of tenant `t1`, and one bot,
 /// observed through its own event bus.
-type Service = (TestServer, App, EventBus, Auth, botmem::domain::Bot);
+/// The last bot only marks where a drain stops.
+type Service = (
+    TestServer,
+    App,
+    EventBus,
+    Auth,
+    botmem::domain::Bot,
+    botmem::domain::Bot,
+);
 
 async fn service() -> Service {
     let s = TestServer::start().await;
@@ -49,12 +91,13 @@ async fn service() -> Service {
         database_url: s.config.database_url.clone(),
         ..Config::default()
     };
-    let bus = EventBus::new(1024);
-    let app = App::new(
-        Store::connect(&config).await.unwrap(),
-        s.clock.clone(),
-        bus.clone(),
-    );
+    let store = Store::connect(&config).await.unwrap();
+    // On PostgreSQL, events reach the bus through the relay, as in `serve`.
+    if let Some(relay) = store.start_relay(Default::default()).await.unwrap() {
+        std::mem::drop(relay);
+    }
+    let app = App::new(store, s.clock.clone());
+    let bus = app.events().clone();
     let auth = Auth {
         subject: "t".into(),
         tenant: TenantId::parse("t1").unwrap(),
@@ -70,8 +113,13 @@ async fn service() -> Service {
         promotion: Promotion::all(),
         last_messages_kept: 20,
     };
-    let bot = app.create_bot(&auth, settings).await.unwrap();
-    (s, app, bus, auth, bot)
+    let bot = app.create_bot(&auth, settings.clone()).await.unwrap();
+    let marker = NewBot {
+        name: "marker".into(),
+        ..settings
+    };
+    let marker = app.create_bot(&auth, marker).await.unwrap();
+    (s, app, bus, auth, bot, marker)
 }
 
 /// A conversation of user "u" on channel "web", with prefilled memory.
@@ -98,11 +146,12 @@ async fn start(
 
 #[tokio::test]
 async fn rule5_one_event_per_variable_after_commit_in_order() {
-    let (_server, app, bus, auth, bot) = service().await;
+    let svc = service().await;
+    let (_, app, bus, auth, bot, _) = &svc;
     let mut rx = bus.subscribe();
     let conversation = start(&app, &auth, &bot, json!({ "a": 1 })).await;
     assert_eq!(
-        drain(&mut rx),
+        drain(&svc, &mut rx).await,
         vec![(
             MemoryOp::Set,
             Scope::Conversation,
@@ -124,7 +173,7 @@ async fn rule5_one_event_per_variable_after_commit_in_order() {
     .await
     .unwrap();
     assert_eq!(
-        drain(&mut rx),
+        drain(&svc, &mut rx).await,
         vec![
             (
                 MemoryOp::Set,
@@ -156,7 +205,7 @@ async fn rule5_one_event_per_variable_after_commit_in_order() {
     app.patch_memory(&auth, &short, Some(json!({ "b": 2 })), vec![], None)
         .await
         .unwrap();
-    assert_eq!(drain(&mut rx), vec![]);
+    assert_eq!(drain(&svc, &mut rx).await, vec![]);
 
     app.end_conversation(
         &auth,
@@ -166,7 +215,7 @@ async fn rule5_one_event_per_variable_after_commit_in_order() {
     .await
     .unwrap();
     assert_eq!(
-        drain(&mut rx),
+        drain(&svc, &mut rx).await,
         vec![
             (
                 MemoryOp::Promoted,
@@ -206,7 +255,8 @@ async fn rule5_one_event_per_variable_after_commit_in_order() {
 
 #[tokio::test]
 async fn janitor_sweeps_announce_expired_variables_and_sessions() {
-    let (s, app, bus, auth, bot) = service().await;
+    let svc = service().await;
+    let (s, app, bus, auth, bot, _) = &svc;
     let conversation = start(&app, &auth, &bot, json!({ "topic": "billing" })).await;
     let bot_ref = MemoryRef {
         scope: Scope::Bot,
@@ -220,8 +270,10 @@ async fn janitor_sweeps_announce_expired_variables_and_sessions() {
         expiry: botmem::domain::Expiry::In(botmem::domain::Duration::parse("1m").unwrap()),
         expected_version: None,
     };
-    app.set_variable(&auth, &bot_ref, write).await.unwrap();
+    app.set_variable(auth, &bot_ref, write).await.unwrap();
     let mut rx = bus.subscribe();
+    // On PostgreSQL the writes above may still be on their way.
+    drain_events(&svc, &mut rx).await;
 
     s.clock.advance(chrono::TimeDelta::minutes(31));
     let run = app.run_janitor(&auth).await.unwrap();
@@ -234,12 +286,13 @@ async fn janitor_sweeps_announce_expired_variables_and_sessions() {
     );
     let mut memory = vec![];
     let mut sessions = vec![];
-    while let Ok(event) = rx.try_recv() {
+    for event in drain_events(&svc, &mut rx).await {
         match &*event {
             Event::Memory(m) => memory.push((m.op, m.scope, m.name.clone())),
             Event::Conversation(c) => {
                 sessions.push((c.kind, c.conversation.id, c.conversation.status))
             }
+            Event::Lost => panic!("no event may be lost here"),
         }
     }
     assert_eq!(

@@ -6,6 +6,7 @@
 
 pub mod bot;
 pub mod conversation;
+pub mod event_outbox;
 pub mod janitor_run;
 pub mod kv_entry;
 pub mod memory;
@@ -33,6 +34,7 @@ tenant_scoped!(
     bot,
     user,
     conversation,
+    event_outbox,
     memory,
     variable,
     message,

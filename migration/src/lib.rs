@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_foundation;
 mod m20261121_000002_memory;
 mod m20261121_000003_janitor;
+mod m20261121_000004_event_outbox;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_memory::Migration),
             Box::new(m20261121_000003_janitor::Migration),
+            Box::new(m20261121_000004_event_outbox::Migration),
         ]
     }
 }

@@ -26,6 +26,7 @@ macro_rules! mirror_enum {
 }
 
 mirror_enum!(Role <=> auth::Role { Viewer, Editor, Admin });
+mirror_enum!(MemoryOp <=> domain::MemoryOp { Set, Unset, Expired, Cleared, Promoted });
 mirror_enum!(MemoryScope <=> domain::Scope { Bot, User, Conversation, Temp });
 mirror_enum!(ConversationStatus <=> domain::ConversationStatus { Active, Ended, Expired });
 mirror_enum!(EndReason <=> domain::EndReason { Completed, Abandoned, Timeout });

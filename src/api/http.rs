@@ -37,11 +37,16 @@ pub struct HttpState {
     pub app: App,
     pub verifier: Arc<Verifier>,
     pub max_batch: usize,
+    pub ws: Arc<super::ws::WsSettings>,
+    pub connections: Arc<super::ws::ConnectionCounts>,
+    /// Cancelled at shutdown: open WebSocket connections close (1001).
+    pub cancel: tokio_util::sync::CancellationToken,
 }
 
 pub fn router(state: HttpState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(super::ws::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(max_body_bytes))

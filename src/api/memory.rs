@@ -81,7 +81,7 @@ pub struct Variable {
 }
 
 /// Versions are 64-bit in the store; GraphQL's Int is 32-bit.
-fn int(version: i64) -> i32 {
+pub(super) fn int(version: i64) -> i32 {
     version.clamp(0, i32::MAX as i64) as i32
 }
 

@@ -11,10 +11,13 @@ mod kv;
 mod memory;
 mod objects;
 mod scalars;
+mod subscriptions;
 mod tenant;
 mod users;
+pub mod ws;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
+use subscriptions::SubscriptionRoot;
 
 use crate::domain::App;
 
@@ -38,11 +41,11 @@ pub struct Mutation(
     tenant::TenantMutation,
 );
 
-pub type BotmemSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type BotmemSchema = Schema<Query, Mutation, SubscriptionRoot>;
 
 /// Depth and complexity limits keep one query from fanning out without end.
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, SubscriptionRoot> {
+    Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
         .limit_depth(16)
         .limit_complexity(2_000)
         .extension(codes::ErrorCodes)

@@ -1,4 +1,5 @@
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::{App, Page, PageRequest, UpsertUser, UserProfile, validate_optional_text};
 use crate::{
@@ -8,21 +9,21 @@ use crate::{
     ids::{BotId, ConversationId, UserId},
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConversationStatus {
     Active,
     Ended,
     Expired,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EndReason {
     Completed,
     Abandoned,
     Timeout,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Conversation {
     pub id: ConversationId,
     pub bot_id: BotId,
@@ -145,21 +146,21 @@ impl App {
         let prefill = prefill
             .map(|entries| super::memory::prefilled(&bot, draft.id, entries, now))
             .transpose()?;
-        let started = self
-            .store
-            .start_conversation(&auth.tenant, &user, draft, prefill.as_ref())
-            .await?;
-        let mut events = vec![Event::Conversation(ConversationEvent {
-            tenant: auth.tenant.clone(),
-            conversation: started.clone(),
-            kind: ConversationEventKind::Started,
-            at: now,
-        })];
-        if let Some(memory) = &prefill {
-            events.extend(super::memory::change_events(&auth.tenant, memory, now));
-        }
-        self.events.publish(events);
-        Ok(started)
+        let announce = |started: &Conversation| {
+            let mut events = vec![Event::Conversation(ConversationEvent {
+                tenant: auth.tenant.clone(),
+                conversation: started.clone(),
+                kind: ConversationEventKind::Started,
+                at: now,
+            })];
+            if let Some(memory) = &prefill {
+                events.extend(super::memory::change_events(&auth.tenant, memory, now));
+            }
+            events
+        };
+        self.store
+            .start_conversation(&auth.tenant, &user, draft, prefill.as_ref(), announce)
+            .await
     }
 
     pub async fn conversation(
@@ -193,18 +194,18 @@ impl App {
             .bot_for(auth, Capability::Write, conversation.bot_id)
             .await?;
         let expires_at = now + bot.session_timeout.as_timedelta();
-        let touched = self
-            .store
-            .touch_conversation(&auth.tenant, id, now, expires_at)
+        let announce = |touched: &Conversation| {
+            vec![Event::Conversation(ConversationEvent {
+                tenant: auth.tenant.clone(),
+                conversation: touched.clone(),
+                kind: ConversationEventKind::Activity,
+                at: now,
+            })]
+        };
+        self.store
+            .touch_conversation(&auth.tenant, id, now, expires_at, announce)
             .await?
-            .ok_or(Error::ConversationEnded)?;
-        self.events.publish([Event::Conversation(ConversationEvent {
-            tenant: auth.tenant.clone(),
-            conversation: touched.clone(),
-            kind: ConversationEventKind::Activity,
-            at: now,
-        })]);
-        Ok(touched)
+            .ok_or(Error::ConversationEnded)
     }
 
     /// Conversations of a bot or of a user, as the filter says.

@@ -18,7 +18,7 @@ use crate::{
     error::{Error, Result},
     events::{Event, MemoryEvent},
     ids::{BotId, TenantId},
-    store::{JanitorRun, JanitorTrigger, SweepCounts},
+    store::{ExpiredVariable, JanitorRun, JanitorTrigger, SweepCounts},
 };
 
 #[derive(Clone, Debug)]
@@ -135,29 +135,35 @@ impl App {
         // Expired variables: one transaction per batch, memories locked as
         // for any write, so a concurrent writer is never lost.
         loop {
+            let at = self.clock.now();
+            let announce = |expired: &[ExpiredVariable]| {
+                expired
+                    .iter()
+                    .cloned()
+                    .map(|v| {
+                        Event::Memory(MemoryEvent {
+                            tenant: tenant.clone(),
+                            op: MemoryOp::Expired,
+                            bot_id: v.bot,
+                            scope: v.key.scope,
+                            owner_id: v.key.owner_id,
+                            name: v.name,
+                            value: None,
+                            version: v.version,
+                            memory_version: v.memory_version,
+                            at,
+                        })
+                    })
+                    .collect()
+            };
             let expired = self
                 .store
-                .expire_variables_batch(tenant, now, batch)
+                .expire_variables_batch(tenant, now, batch, announce)
                 .await?;
             if expired.is_empty() {
                 break;
             }
             counts.variables_expired += expired.len() as i64;
-            let at = self.clock.now();
-            self.events.publish(expired.into_iter().map(|v| {
-                Event::Memory(MemoryEvent {
-                    tenant: tenant.clone(),
-                    op: MemoryOp::Expired,
-                    bot_id: v.bot,
-                    scope: v.key.scope,
-                    owner_id: v.key.owner_id,
-                    name: v.name,
-                    value: None,
-                    version: v.version,
-                    memory_version: v.memory_version,
-                    at,
-                })
-            }));
         }
 
         loop {

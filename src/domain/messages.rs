@@ -83,17 +83,24 @@ impl App {
         };
         let expires_at = now + target.bot.session_timeout.as_timedelta();
         let keep = target.bot.last_messages_kept.max(0) as u64;
-        self.store
-            .append_message(&auth.tenant, conversation, &message, keep, expires_at)
-            .await?;
         touched.last_activity_at = now;
         touched.expires_at = Some(expires_at);
-        self.events.publish([Event::Conversation(ConversationEvent {
+        let activity = Event::Conversation(ConversationEvent {
             tenant: auth.tenant.clone(),
             conversation: touched,
             kind: ConversationEventKind::Activity,
             at: now,
-        })]);
+        });
+        self.store
+            .append_message(
+                &auth.tenant,
+                conversation,
+                &message,
+                keep,
+                expires_at,
+                activity,
+            )
+            .await?;
         Ok(message)
     }
 

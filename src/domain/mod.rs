@@ -14,6 +14,7 @@ mod schedule;
 mod tenants;
 mod text;
 mod users;
+mod watch;
 
 pub use bots::{
     Bot, BotChanges, BotSettings, DEFAULT_MESSAGES_KEPT, DEFAULT_SESSION_TIMEOUT, NewBot,
@@ -46,16 +47,14 @@ use crate::{clock::Clock, events::EventBus, store::Store};
 pub struct App {
     pub(crate) store: Store,
     pub(crate) clock: Clock,
-    pub(crate) events: EventBus,
     pub(crate) janitor: JanitorSettings,
 }
 
 impl App {
-    pub fn new(store: Store, clock: Clock, events: EventBus) -> App {
+    pub fn new(store: Store, clock: Clock) -> App {
         App {
             store,
             clock,
-            events,
             janitor: JanitorSettings::default(),
         }
     }
@@ -65,8 +64,9 @@ impl App {
         self
     }
 
+    /// Committed changes, in commit order.
     pub fn events(&self) -> &EventBus {
-        &self.events
+        self.store.events()
     }
 
     pub fn clock(&self) -> &Clock {

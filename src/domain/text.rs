@@ -2,7 +2,9 @@
 use crate::error::{Error, Result};
 
 /// Memory scopes (rule 1: the owner is the bot, the user, or the conversation).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Scope {
     Bot,
     User,

@@ -12,6 +12,7 @@ use crate::{
         UpsertUser, UserProfile, UserSelector,
     },
     error::{Error, Result},
+    events::Event,
     ids::{BotId, ConversationId, TenantId, UserId},
 };
 
@@ -109,8 +110,9 @@ impl Store {
         selector: &UserSelector,
         mut draft: Conversation,
         prefill: Option<&crate::domain::OwnerMemory>,
+        announce: impl FnOnce(&Conversation) -> Vec<Event>,
     ) -> Result<Conversation> {
-        let memory_tx = self.memory_tx(tenant).await?;
+        let mut memory_tx = self.memory_tx(tenant).await?;
         let tx = memory_tx.connection();
         let user = match selector {
             UserSelector::Id(id) => scoped::<user::Entity>(tenant)
@@ -142,6 +144,7 @@ impl Store {
                 .await?;
             memory_tx.save(memory, draft.started_at).await?;
         }
+        memory_tx.announce(announce(&draft));
         memory_tx.commit().await?;
         Ok(draft)
     }
@@ -167,14 +170,27 @@ impl Store {
         id: ConversationId,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
+        announce: impl FnOnce(&Conversation) -> Vec<Event>,
     ) -> Result<Option<Conversation>> {
+        let mut tx = self.write_tx().await?;
         if !self
-            .touch_conversation_in(&self.db, tenant, id, now, expires_at)
+            .touch_conversation_in(&*tx, tenant, id, now, expires_at)
             .await?
         {
             return Ok(None);
         }
-        self.find_conversation(tenant, id).await
+        let Some(touched) = scoped::<conversation::Entity>(tenant)
+            .filter(conversation::Column::Id.eq(id.0))
+            .one(&*tx)
+            .await?
+            .map(to_domain)
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        tx.announce(announce(&touched));
+        tx.commit().await?;
+        Ok(Some(touched))
     }
 
     /// Records activity inside the caller's transaction; false if the

@@ -460,12 +460,13 @@ impl Store {
         id: &TenantId,
         now: DateTime<Utc>,
         limit: u64,
+        announce: impl FnOnce(&[ExpiredVariable]) -> Vec<crate::events::Event>,
     ) -> Result<Vec<ExpiredVariable>> {
         use std::collections::BTreeSet;
 
         use entity::memory;
         let backend = self.db.get_database_backend();
-        let tx = self.write_tx().await?;
+        let mut tx = self.write_tx().await?;
         let candidates: Vec<(String, Uuid, String, Uuid)> = scoped::<variable::Entity>(id)
             .filter(variable::Column::ExpiresAt.lte(now))
             .select_only()
@@ -578,10 +579,9 @@ impl Store {
             ))
             .exec(&*tx)
             .await?;
-        tx.commit().await?;
         // Every row here belongs to a memory locked above; a missing one is
         // skipped rather than trusted.
-        Ok(still_expired
+        let expired: Vec<ExpiredVariable> = still_expired
             .into_iter()
             .filter_map(|(scope, owner_id, name, version)| {
                 let (memory_version, bot) = *versions.get(&(scope.clone(), owner_id))?;
@@ -594,6 +594,9 @@ impl Store {
                     memory_version: memory_version + 1,
                 })
             })
-            .collect())
+            .collect();
+        tx.announce(announce(&expired));
+        tx.commit().await?;
+        Ok(expired)
     }
 }

@@ -200,6 +200,11 @@ impl MemoryTx {
         Ok(())
     }
 
+    /// Events to announce if, and only if, this transaction commits.
+    pub fn announce(&mut self, events: impl IntoIterator<Item = crate::events::Event>) {
+        self.tx.announce(events);
+    }
+
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await
     }

@@ -43,8 +43,9 @@ impl Store {
         m: &Message,
         keep: u64,
         expires_at: DateTime<Utc>,
+        activity: crate::events::Event,
     ) -> Result<()> {
-        let tx = self.write_tx().await?;
+        let mut tx = self.write_tx().await?;
         if !self
             .touch_conversation_in(&*tx, tenant, conversation, m.at, expires_at)
             .await?
@@ -80,6 +81,7 @@ impl Store {
                 .exec(&*tx)
                 .await?;
         }
+        tx.announce([activity]);
         tx.commit().await?;
         Ok(())
     }

@@ -8,6 +8,7 @@ mod janitor;
 mod kv;
 mod memory;
 mod messages;
+mod notify;
 mod page;
 mod tenants;
 mod users;
@@ -22,7 +23,12 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-use crate::{config::Config, error::Result, ids::TenantId};
+use crate::{
+    config::Config,
+    error::Result,
+    events::{Event, EventBus},
+    ids::TenantId,
+};
 
 #[derive(Clone)]
 pub struct Store {
@@ -32,13 +38,20 @@ pub struct Store {
     /// order, instead of sleeping in SQLite's busy handler (which made the
     /// p99 of writes under contention ~180 ms).
     write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// Where committed events go: straight onto `bus` on SQLite (one
+    /// process), through NOTIFY and every replica's relay on PostgreSQL.
+    bus: EventBus,
+    relayed: bool,
 }
 
 /// A write transaction, holding the process's SQLite write gate (if any)
-/// until it commits or is dropped.
+/// until it commits or is dropped, and the events its writes produce.
 pub(crate) struct WriteTx {
     tx: DatabaseTransaction,
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+    events: Vec<Event>,
+    bus: EventBus,
+    relayed: bool,
 }
 
 impl std::ops::Deref for WriteTx {
@@ -50,8 +63,23 @@ impl std::ops::Deref for WriteTx {
 }
 
 impl WriteTx {
+    /// Events to announce if, and only if, this transaction commits.
+    pub(crate) fn announce(&mut self, events: impl IntoIterator<Item = Event>) {
+        self.events.extend(events);
+    }
+
+    /// Commits, then the events reach subscribers in commit order: on
+    /// PostgreSQL the notifications are part of the transaction (PostgreSQL
+    /// delivers them in commit order, to every replica); on SQLite they are
+    /// published before the write gate opens for the next writer.
     pub(crate) async fn commit(self) -> Result<()> {
+        if self.relayed && !self.events.is_empty() {
+            notify::send(&self.tx, &self.events).await?;
+        }
         self.tx.commit().await?;
+        if !self.relayed {
+            self.bus.publish(self.events);
+        }
         Ok(())
     }
 }
@@ -86,7 +114,29 @@ impl Store {
             db,
             known_tenants: Default::default(),
             write_gate: config.is_sqlite().then(Default::default),
+            bus: EventBus::new(config.event_buffer),
+            relayed: !config.is_sqlite(),
         })
+    }
+
+    /// The bus subscribers listen to.
+    pub fn events(&self) -> &EventBus {
+        &self.bus
+    }
+
+    /// On PostgreSQL, starts the relay that puts every replica's committed
+    /// events (this one's included) on this replica's bus, and returns once
+    /// it listens; `None` on SQLite, where commits publish directly.
+    pub async fn start_relay(
+        &self,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>> {
+        if !self.relayed {
+            return Ok(None);
+        }
+        notify::start(self.db.clone(), self.bus.clone(), cancel)
+            .await
+            .map(Some)
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -119,7 +169,13 @@ impl Store {
                 ..Default::default()
             })
             .await?;
-        Ok(WriteTx { tx, _gate: gate })
+        Ok(WriteTx {
+            tx,
+            _gate: gate,
+            events: vec![],
+            bus: self.bus.clone(),
+            relayed: self.relayed,
+        })
     }
 }
 

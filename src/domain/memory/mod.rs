@@ -258,7 +258,7 @@ impl App {
                 (Load::Names(_), None) => {}
             }
         }
-        let tx = self.store.memory_tx(&auth.tenant).await?;
+        let mut tx = self.store.memory_tx(&auth.tenant).await?;
         let mut memories = Memories::new();
         for (key, (target, names)) in &loads {
             let version = tx.lock(*key, target.bot.id, now).await?;
@@ -322,38 +322,42 @@ impl App {
         for memory in memories.values() {
             tx.save(memory, now).await?;
         }
+        tx.announce(change_announcements(
+            auth, &memories, &touched, activity, now,
+        ));
         tx.commit().await?;
-        self.announce(auth, &memories, &touched, activity, now);
         Ok((result, memories, touched))
     }
+}
 
-    fn announce(
-        &self,
-        auth: &Auth,
-        memories: &Memories,
-        conversations: &[Conversation],
-        activity: Activity,
-        now: DateTime<Utc>,
-    ) {
-        let memory_events = memories
-            .values()
-            .flat_map(|m| change_events(&auth.tenant, m, now));
-        let kind = match activity {
-            Activity::Touch => ConversationEventKind::Activity,
-            Activity::End(_) => ConversationEventKind::Ended,
-            Activity::Expire => ConversationEventKind::Expired,
-        };
-        let conversation_events = conversations.iter().map(|c| {
-            Event::Conversation(ConversationEvent {
-                tenant: auth.tenant.clone(),
-                conversation: c.clone(),
-                kind,
-                at: now,
-            })
-        });
-        let events: Vec<Event> = memory_events.chain(conversation_events).collect();
-        self.events.publish(events);
-    }
+/// What a committed [`App::mutate`] announces: every variable change, then
+/// the conversations it touched or ended.
+fn change_announcements(
+    auth: &Auth,
+    memories: &Memories,
+    conversations: &[Conversation],
+    activity: Activity,
+    now: DateTime<Utc>,
+) -> Vec<Event> {
+    let memory_events = memories
+        .values()
+        .flat_map(|m| change_events(&auth.tenant, m, now));
+    let kind = match activity {
+        Activity::Touch => ConversationEventKind::Activity,
+        Activity::End(_) => ConversationEventKind::Ended,
+        Activity::Expire => ConversationEventKind::Expired,
+    };
+    let conversation_events = conversations.iter().map(|c| {
+        Event::Conversation(ConversationEvent {
+            tenant: auth.tenant.clone(),
+            conversation: c.clone(),
+            kind,
+            at: now,
+        })
+    });
+    memory_events
+        .chain(conversation_events)
+        .collect::<Vec<Event>>()
 }
 
 /// One event per change of `memory`, with its new memory version.

@@ -1,0 +1,97 @@
+//! Subscriptions: live memory and conversation changes, delivered over
+//! `/graphql/ws` ([`super::ws`]). Each stream ends with an error when the
+//! caller's token expires or when it falls behind the event bus.
+use async_graphql::{Context, Json, Object, Result, Subscription};
+use futures_util::{Stream, StreamExt};
+use uuid::Uuid;
+
+use super::{
+    context::{app, auth},
+    enums::{MemoryOp, MemoryScope},
+    memory::int,
+    objects::Conversation,
+    scalars::DateTime,
+};
+use crate::{error::Error, events, ids::BotId};
+
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// Every change to memory of this bot; narrow with scope and ownerId.
+    async fn memory_changed(
+        &self,
+        ctx: &Context<'_>,
+        bot_id: Uuid,
+        scope: Option<MemoryScope>,
+        owner_id: Option<Uuid>,
+    ) -> Result<impl Stream<Item = Result<MemoryEvent>> + use<>> {
+        let stream = app(ctx)
+            .watch_memory(auth(ctx)?, BotId(bot_id), scope.map(Into::into), owner_id)
+            .await?;
+        Ok(stream.map(|e| e.map(MemoryEvent).map_err(Error::into_graphql)))
+    }
+
+    async fn conversation_changed(
+        &self,
+        ctx: &Context<'_>,
+        bot_id: Uuid,
+    ) -> Result<impl Stream<Item = Result<ConversationEvent>> + use<>> {
+        let stream = app(ctx)
+            .watch_conversations(auth(ctx)?, BotId(bot_id))
+            .await?;
+        Ok(stream.map(|e| e.map(ConversationEvent).map_err(Error::into_graphql)))
+    }
+}
+
+pub struct MemoryEvent(events::MemoryEvent);
+
+#[Object]
+impl MemoryEvent {
+    async fn op(&self) -> MemoryOp {
+        self.0.op.into()
+    }
+    async fn bot_id(&self) -> Uuid {
+        self.0.bot_id.0
+    }
+    async fn scope(&self) -> MemoryScope {
+        self.0.scope.into()
+    }
+    async fn owner_id(&self) -> Uuid {
+        self.0.owner_id
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The value after the change; null for UNSET, EXPIRED, CLEARED.
+    async fn value(&self) -> Option<Json<serde_json::Value>> {
+        self.0.value.clone().map(Json)
+    }
+    async fn version(&self) -> i32 {
+        int(self.0.version)
+    }
+    async fn memory_version(&self) -> i32 {
+        int(self.0.memory_version)
+    }
+    async fn at(&self) -> DateTime {
+        self.0.at.into()
+    }
+}
+
+pub struct ConversationEvent(events::ConversationEvent);
+
+#[Object]
+impl ConversationEvent {
+    /// The conversation as it was right after the change.
+    async fn conversation(&self) -> Conversation {
+        Conversation(self.0.conversation.clone())
+    }
+    /// STARTED, ACTIVITY, ENDED or EXPIRED.
+    async fn kind(&self) -> &'static str {
+        self.0.kind.as_str()
+    }
+    async fn at(&self) -> DateTime {
+        self.0.at.into()
+    }
+}

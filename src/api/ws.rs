@@ -1,0 +1,418 @@
+//! GraphQL over WebSocket at `/graphql/ws`, in both subprotocols:
+//! `graphql-transport-ws` (what the `graphql-ws` npm client speaks) and the
+//! legacy `graphql-ws` (Apollo's subscriptions-transport-ws).
+//!
+//! Written here rather than taken from async-graphql, whose transport
+//! answers with other close codes than the reference client expects, lets a
+//! duplicate id replace a running subscription, and has no init timeout.
+//! The rules, for both subprotocols:
+//! - the token comes in `connection_init`: `{"Authorization": "Bearer …"}`
+//!   or `{"token": "…"}`; refused → close 4403; none within the init
+//!   timeout → 4408; a second init → 4429;
+//! - `subscribe` (`start`) before the ack → 4401; an id in use → 4409;
+//!   a message that is not valid JSON of the protocol → 4400; a client
+//!   offering neither subprotocol → 4406;
+//! - more subscriptions than allowed on the connection → an `error` message
+//!   for that id (`LIMIT_EXCEEDED`); more connections of one tenant than
+//!   allowed on this replica → close 1013 (try again later);
+//! - the server pings (`ping`, or `ka` on the legacy protocol) and answers
+//!   pings; a message that a client does not read within the send timeout
+//!   drops the connection; so does shutdown (1001).
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use async_graphql::{Request, Response};
+use axum::{
+    extract::{
+        State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, WebSocket},
+    },
+    response::IntoResponse,
+};
+use futures_util::{
+    SinkExt, StreamExt,
+    stream::{BoxStream, SplitSink},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio_stream::StreamMap;
+
+use super::http::{HttpState, authenticate};
+use crate::{
+    auth::{Auth, Capability},
+    error::Error,
+    ids::TenantId,
+};
+
+/// The limits and timers of `/graphql/ws`.
+#[derive(Clone, Debug)]
+pub struct WsSettings {
+    pub init_timeout: Duration,
+    pub keepalive: Duration,
+    pub send_timeout: Duration,
+    pub max_subscriptions: usize,
+    pub max_connections_per_tenant: usize,
+    pub max_message_bytes: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Protocol {
+    /// `graphql-transport-ws`
+    Transport,
+    /// `graphql-ws` (subscriptions-transport-ws)
+    Legacy,
+}
+
+pub async fn upgrade(State(state): State<HttpState>, ws: WebSocketUpgrade) -> impl IntoResponse {
+    let ws = ws
+        .protocols(["graphql-transport-ws", "graphql-ws"])
+        .max_message_size(state.ws.max_message_bytes)
+        .max_frame_size(state.ws.max_message_bytes);
+    let protocol = match ws.selected_protocol().and_then(|p| p.to_str().ok()) {
+        Some("graphql-transport-ws") => Some(Protocol::Transport),
+        Some("graphql-ws") => Some(Protocol::Legacy),
+        _ => None,
+    };
+    ws.on_upgrade(move |socket| async move {
+        let (sink, stream) = socket.split();
+        let mut connection = Connection {
+            sink,
+            state,
+            protocol: protocol.unwrap_or(Protocol::Transport),
+            auth: None,
+            slot: None,
+            init_seen: false,
+            subscriptions: StreamMap::new(),
+            answered: HashSet::new(),
+        };
+        match protocol {
+            Some(_) => connection.serve(stream).await,
+            None => connection.close(4406, "Subprotocol not acceptable").await,
+        }
+    })
+}
+
+/// The client's messages of both subprotocols (`start`/`stop` are the
+/// legacy names of `subscribe`/`complete`).
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    ConnectionInit {
+        payload: Option<Value>,
+    },
+    #[serde(alias = "start")]
+    Subscribe {
+        id: String,
+        payload: Box<Request>,
+    },
+    #[serde(alias = "stop")]
+    Complete {
+        id: String,
+    },
+    ConnectionTerminate,
+    Ping {
+        #[allow(dead_code)]
+        payload: Option<Value>,
+    },
+    Pong {
+        #[allow(dead_code)]
+        payload: Option<Value>,
+    },
+}
+
+/// What the connection does next.
+enum Step {
+    Continue,
+    Send(Vec<Value>),
+    Close(u16, String),
+    End,
+}
+
+/// One response of a subscription, or `None` when it has ended.
+type Responses = BoxStream<'static, Option<Response>>;
+
+struct Connection {
+    sink: SplitSink<WebSocket, Message>,
+    state: HttpState,
+    protocol: Protocol,
+    auth: Option<Auth>,
+    slot: Option<TenantSlot>,
+    init_seen: bool,
+    subscriptions: StreamMap<String, Responses>,
+    /// Subscriptions that have sent at least one result: an error before
+    /// that is an `error` message, after it a `next` with errors.
+    answered: HashSet<String>,
+}
+
+impl Connection {
+    async fn serve(&mut self, mut incoming: futures_util::stream::SplitStream<WebSocket>) {
+        let settings = self.state.ws.clone();
+        let cancel = self.state.cancel.clone();
+        let init_deadline = tokio::time::sleep(settings.init_timeout);
+        tokio::pin!(init_deadline);
+        let mut keepalive = tokio::time::interval(settings.keepalive);
+        keepalive.tick().await;
+        loop {
+            let (initialising, authenticated) = (!self.init_seen, self.auth.is_some());
+            let subscribed = !self.subscriptions.is_empty();
+            let step = tokio::select! {
+                _ = cancel.cancelled() => Step::Close(1001, "the server is shutting down".into()),
+                _ = &mut init_deadline, if initialising => {
+                    Step::Close(4408, "Connection initialisation timeout".into())
+                }
+                _ = keepalive.tick(), if authenticated => Step::Send(vec![match self.protocol {
+                    Protocol::Transport => json!({"type": "ping"}),
+                    Protocol::Legacy => json!({"type": "ka"}),
+                }]),
+                message = incoming.next() => match message {
+                    Some(Ok(message)) => self.on_message(message).await,
+                    None | Some(Err(_)) => Step::End,
+                },
+                Some((id, response)) = self.subscriptions.next(), if subscribed => {
+                    self.on_response(id, response)
+                }
+            };
+            match step {
+                Step::Continue => {}
+                Step::Send(messages) => {
+                    for message in messages {
+                        if !self.send(message).await {
+                            return;
+                        }
+                    }
+                }
+                Step::Close(code, reason) => return self.close(code, &reason).await,
+                Step::End => return,
+            }
+        }
+    }
+
+    async fn on_message(&mut self, message: Message) -> Step {
+        let text = match message {
+            Message::Text(text) => text.to_string(),
+            Message::Binary(bytes) => match String::from_utf8(bytes.to_vec()) {
+                Ok(text) => text,
+                Err(_) => return Step::Close(4400, "Invalid message received".into()),
+            },
+            Message::Close(_) => return Step::End,
+            Message::Ping(_) | Message::Pong(_) => return Step::Continue,
+        };
+        let message: ClientMessage = match serde_json::from_str(&text) {
+            Ok(message) => message,
+            Err(_) => return Step::Close(4400, "Invalid message received".into()),
+        };
+        match message {
+            ClientMessage::ConnectionInit { payload } => self.on_init(payload).await,
+            ClientMessage::Subscribe { id, payload } => self.on_subscribe(id, *payload),
+            ClientMessage::Complete { id } => {
+                self.subscriptions.remove(&id);
+                self.answered.remove(&id);
+                Step::Continue
+            }
+            ClientMessage::ConnectionTerminate => Step::Close(1000, "terminated".into()),
+            ClientMessage::Ping { .. } => Step::Send(vec![json!({"type": "pong"})]),
+            ClientMessage::Pong { .. } => Step::Continue,
+        }
+    }
+
+    async fn on_init(&mut self, payload: Option<Value>) -> Step {
+        if self.init_seen {
+            return Step::Close(4429, "Too many initialisation requests".into());
+        }
+        self.init_seen = true;
+        let auth = match authenticate_init(&self.state, payload).await {
+            Ok(auth) => auth,
+            Err(e) => {
+                if let Error::Internal(_) = e {
+                    let _ = e.into_graphql(); // logs the cause
+                    return Step::Close(1011, "internal error".into());
+                }
+                let reason = format!("Forbidden: {}", e.public_message());
+                if self.protocol == Protocol::Legacy {
+                    let refusal =
+                        json!({"type": "connection_error", "payload": {"message": reason}});
+                    if !self.send(refusal).await {
+                        return Step::End;
+                    }
+                }
+                return Step::Close(4403, reason);
+            }
+        };
+        let limit = self.state.ws.max_connections_per_tenant;
+        let Some(slot) = self.state.connections.acquire(&auth.tenant, limit) else {
+            return Step::Close(
+                1013,
+                format!("too many connections for this tenant (limit {limit}); try again later"),
+            );
+        };
+        self.slot = Some(slot);
+        self.auth = Some(auth);
+        let mut replies = vec![json!({"type": "connection_ack"})];
+        if self.protocol == Protocol::Legacy {
+            replies.push(json!({"type": "ka"}));
+        }
+        Step::Send(replies)
+    }
+}
+
+/// The caller named by a `connection_init` payload, if it may read.
+async fn authenticate_init(state: &HttpState, payload: Option<Value>) -> Result<Auth, Error> {
+    let payload = payload.unwrap_or(Value::Null);
+    let field = |name: &str| {
+        payload
+            .as_object()?
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .and_then(|(_, value)| value.as_str())
+    };
+    let authorization = match (field("authorization"), field("token")) {
+        (Some(header), _) => header.to_owned(),
+        (None, Some(token)) => format!("Bearer {token}"),
+        (None, None) => {
+            return Err(Error::Unauthenticated(
+                    "connection_init must carry {\"Authorization\": \"Bearer <jwt>\"} or {\"token\": \"<jwt>\"}".into(),
+                ));
+        }
+    };
+    let auth = authenticate(&state.verifier, &state.app, Some(&authorization)).await?;
+    auth.require(Capability::Read)?;
+    Ok(auth)
+}
+
+impl Connection {
+    fn on_subscribe(&mut self, id: String, request: Request) -> Step {
+        let Some(auth) = &self.auth else {
+            return Step::Close(4401, "Unauthorized".into());
+        };
+        if self.subscriptions.contains_key(&id) {
+            return Step::Close(4409, format!("Subscriber for {id} already exists"));
+        }
+        let limit = self.state.ws.max_subscriptions;
+        if self.subscriptions.len() >= limit {
+            let message = format!("too many subscriptions on this connection (limit {limit})");
+            return Step::Send(vec![self.error(&id, &message, "LIMIT_EXCEEDED")]);
+        }
+        if self.state.app.clock().now() >= auth.expires_at {
+            let message = "the token expired: reconnect with a new one";
+            return Step::Send(vec![self.error(&id, message, "UNAUTHENTICATED")]);
+        }
+        let responses = self
+            .state
+            .schema
+            .execute_stream(request.data(auth.clone()))
+            .map(Some)
+            .chain(futures_util::stream::once(async { None }));
+        self.subscriptions.insert(id, responses.boxed());
+        Step::Continue
+    }
+
+    fn on_response(&mut self, id: String, response: Option<Response>) -> Step {
+        let Some(response) = response else {
+            self.answered.remove(&id);
+            return Step::Send(vec![json!({"type": "complete", "id": id})]);
+        };
+        let first = self.answered.insert(id.clone());
+        if first && response.is_err() && response.data == async_graphql::Value::Null {
+            // Refused before producing anything (bad query, no access,
+            // unknown bot): one `error` message ends the operation.
+            self.subscriptions.remove(&id);
+            self.answered.remove(&id);
+            let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
+            return Step::Send(vec![json!({"type": "error", "id": id, "payload": errors})]);
+        }
+        let kind = match self.protocol {
+            Protocol::Transport => "next",
+            Protocol::Legacy => "data",
+        };
+        let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
+        Step::Send(vec![json!({"type": kind, "id": id, "payload": payload})])
+    }
+
+    fn error(&self, id: &str, message: &str, code: &str) -> Value {
+        json!({
+            "type": "error",
+            "id": id,
+            "payload": [{"message": message, "extensions": {"code": code}}],
+        })
+    }
+
+    /// False when the client is gone or does not read: the connection ends.
+    async fn send(&mut self, message: Value) -> bool {
+        let text = message.to_string();
+        match tokio::time::timeout(
+            self.state.ws.send_timeout,
+            self.sink.send(Message::Text(text.into())),
+        )
+        .await
+        {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => false,
+            Err(_) => {
+                let tenant = self.auth.as_ref().map(|a| a.tenant.to_string());
+                tracing::info!(?tenant, "dropping a WebSocket client that does not read");
+                false
+            }
+        }
+    }
+
+    async fn close(&mut self, code: u16, reason: &str) {
+        let frame = CloseFrame {
+            code,
+            reason: truncate(reason, 123).into(),
+        };
+        let _ = tokio::time::timeout(
+            self.state.ws.send_timeout,
+            self.sink.send(Message::Close(Some(frame))),
+        )
+        .await;
+    }
+}
+
+/// A close reason may hold at most 123 bytes.
+fn truncate(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Open connections per tenant on this replica.
+#[derive(Default)]
+pub struct ConnectionCounts(Mutex<HashMap<TenantId, usize>>);
+
+impl ConnectionCounts {
+    fn acquire(self: &Arc<Self>, tenant: &TenantId, limit: usize) -> Option<TenantSlot> {
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = counts.entry(tenant.clone()).or_default();
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(TenantSlot {
+            counts: self.clone(),
+            tenant: tenant.clone(),
+        })
+    }
+}
+
+/// One counted connection; dropping it frees the slot.
+struct TenantSlot {
+    counts: Arc<ConnectionCounts>,
+    tenant: TenantId,
+}
+
+impl Drop for TenantSlot {
+    fn drop(&mut self) {
+        let mut counts = self.counts.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = counts.get_mut(&self.tenant) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.tenant);
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! What a subscription sees of the event bus: its tenant's events, of one
+//! bot, narrowed further by the caller, until the token expires. A
+//! subscriber that falls behind the bus (or a replica that lost its event
+//! feed) gets one `SUBSCRIPTION_LAGGED` error and the stream ends: silently
+//! skipping events would leave a dashboard showing a wrong memory.
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+use uuid::Uuid;
+
+use super::{App, Scope};
+use crate::{
+    auth::{Auth, Capability},
+    clock::Clock,
+    error::{Error, Result},
+    events::{ConversationEvent, Event, MemoryEvent},
+    ids::BotId,
+};
+
+impl App {
+    /// Memory changes of `bot`, optionally of one scope and/or one owner.
+    pub async fn watch_memory(
+        &self,
+        auth: &Auth,
+        bot: BotId,
+        scope: Option<Scope>,
+        owner: Option<Uuid>,
+    ) -> Result<impl Stream<Item = Result<MemoryEvent>> + Send + use<>> {
+        // Subscribed before the checks: nothing committed after them is missed.
+        let events = self.events().subscribe();
+        self.bot_for(auth, Capability::Read, bot).await?;
+        let tenant = auth.tenant.clone();
+        Ok(watch(
+            events,
+            self.clock.clone(),
+            auth.expires_at,
+            move |event| match event {
+                Event::Memory(e)
+                    if e.tenant == tenant
+                        && e.bot_id == bot
+                        && scope.is_none_or(|s| s == e.scope)
+                        && owner.is_none_or(|o| o == e.owner_id) =>
+                {
+                    Some(e.clone())
+                }
+                _ => None,
+            },
+        ))
+    }
+
+    /// Conversations of `bot` starting, active, ending and expiring.
+    pub async fn watch_conversations(
+        &self,
+        auth: &Auth,
+        bot: BotId,
+    ) -> Result<impl Stream<Item = Result<ConversationEvent>> + Send + use<>> {
+        let events = self.events().subscribe();
+        self.bot_for(auth, Capability::Read, bot).await?;
+        let tenant = auth.tenant.clone();
+        Ok(watch(
+            events,
+            self.clock.clone(),
+            auth.expires_at,
+            move |event| match event {
+                Event::Conversation(e) if e.tenant == tenant && e.conversation.bot_id == bot => {
+                    Some(e.clone())
+                }
+                _ => None,
+            },
+        ))
+    }
+}
+
+struct Watch<F> {
+    events: Receiver<Arc<Event>>,
+    clock: Clock,
+    expires_at: DateTime<Utc>,
+    select: F,
+}
+
+fn watch<T, F>(
+    events: Receiver<Arc<Event>>,
+    clock: Clock,
+    expires_at: DateTime<Utc>,
+    select: F,
+) -> impl Stream<Item = Result<T>> + Send
+where
+    T: Send,
+    F: FnMut(&Event) -> Option<T> + Send,
+{
+    let start = Watch {
+        events,
+        clock,
+        expires_at,
+        select,
+    };
+    futures_util::stream::unfold(Some(start), |state| async move {
+        let mut w = state?;
+        loop {
+            tokio::select! {
+                biased;
+                _ = w.clock.sleep_until(w.expires_at) => {
+                    let expired = Error::Unauthenticated(
+                        "the token expired: subscribe again with a new one".into(),
+                    );
+                    return Some((Err(expired), None));
+                }
+                received = w.events.recv() => match received {
+                    Ok(event) => {
+                        if let Event::Lost = *event {
+                            return Some((Err(Error::Lagged(None)), None));
+                        }
+                        if let Some(item) = (w.select)(&event) {
+                            return Some((Ok(item), Some(w)));
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        return Some((Err(Error::Lagged(Some(missed))), None));
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+            }
+        }
+    })
+}

@@ -1,0 +1,183 @@
+//! Events across replicas on PostgreSQL. A writer's events go out with
+//! `pg_notify` inside its own transaction, so PostgreSQL delivers them only
+//! if it commits, and in commit order, to every listening replica (the
+//! writer's own included: one path, one order). A notification holds at
+//! most 8000 bytes; events that do not fit are stored in `event_outbox`
+//! in the same transaction and the notification names the row.
+use std::time::Duration;
+
+use entity::event_outbox;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, Set, Statement,
+    sea_query::{Expr, ExprTrait},
+    sqlx::postgres::{PgListener, PgNotification},
+};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::scoped;
+use crate::{
+    error::{Error, Result},
+    events::{Event, EventBus},
+    ids::TenantId,
+};
+
+const CHANNEL: &str = "botmem_events";
+/// Below PostgreSQL's 8000-byte payload limit, with room for the envelope.
+const MAX_NOTIFY_BYTES: usize = 7_900;
+/// Outbox rows outlive the notification that names them by this much; a
+/// replica reads them within milliseconds.
+const OUTBOX_KEEP: &str = "5 minutes";
+
+#[derive(Serialize, Deserialize)]
+enum Notice {
+    /// Events, in order.
+    Events(Vec<Event>),
+    /// Events in an outbox row.
+    Outbox { tenant: TenantId, id: Uuid },
+}
+
+/// Sends `events` as part of `tx`: packed into as few notifications as fit,
+/// in order; an event too large for one notification goes to the outbox.
+pub(super) async fn send(tx: &DatabaseTransaction, events: &[Event]) -> Result<()> {
+    let mut pending: Vec<&Event> = vec![];
+    let mut pending_bytes = 0;
+    for event in events {
+        let size = serde_json::to_vec(event).map_err(Error::internal)?.len();
+        if size + 32 > MAX_NOTIFY_BYTES {
+            flush(tx, &mut pending).await?;
+            pending_bytes = 0;
+            via_outbox(tx, event).await?;
+            continue;
+        }
+        if pending_bytes + size + 32 > MAX_NOTIFY_BYTES {
+            flush(tx, &mut pending).await?;
+            pending_bytes = 0;
+        }
+        pending.push(event);
+        pending_bytes += size + 1;
+    }
+    flush(tx, &mut pending).await
+}
+
+async fn flush(tx: &DatabaseTransaction, pending: &mut Vec<&Event>) -> Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let notice = Notice::Events(pending.drain(..).cloned().collect());
+    notify(tx, &notice).await
+}
+
+async fn via_outbox(tx: &DatabaseTransaction, event: &Event) -> Result<()> {
+    let Some(tenant) = event.tenant().cloned() else {
+        return Ok(());
+    };
+    let id = Uuid::now_v7();
+    let payload = serde_json::to_string(&[event]).map_err(Error::internal)?;
+    event_outbox::ActiveModel {
+        tenant_id: Set(tenant.as_str().to_owned()),
+        id: Set(id),
+        payload: Set(payload),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    notify(tx, &Notice::Outbox { tenant, id }).await
+}
+
+async fn notify(tx: &DatabaseTransaction, notice: &Notice) -> Result<()> {
+    let payload = serde_json::to_string(notice).map_err(Error::internal)?;
+    tx.execute_raw(Statement::from_sql_and_values(
+        tx.get_database_backend(),
+        "SELECT pg_notify($1, $2)",
+        [CHANNEL.into(), payload.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Listens (before returning, so no commit after this call is missed) and
+/// relays every notification to `bus` until `cancel`.
+pub(super) async fn start(
+    db: DatabaseConnection,
+    bus: EventBus,
+    cancel: CancellationToken,
+) -> Result<tokio::task::JoinHandle<()>> {
+    let mut listener = PgListener::connect_with(db.get_postgres_connection_pool())
+        .await
+        .map_err(Error::internal)?;
+    listener.listen(CHANNEL).await.map_err(Error::internal)?;
+    Ok(tokio::spawn(relay(listener, db, bus, cancel)))
+}
+
+async fn relay(
+    mut listener: PgListener,
+    db: DatabaseConnection,
+    bus: EventBus,
+    cancel: CancellationToken,
+) {
+    let mut cleanup = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = cleanup.tick() => {
+                if let Err(e) = delete_old_outbox_rows(&db).await {
+                    tracing::warn!(error = %e.operator_message(), "event outbox cleanup failed");
+                }
+            }
+            received = listener.try_recv() => match received {
+                Ok(Some(notification)) => {
+                    if let Err(e) = deliver(&db, &bus, &notification).await {
+                        tracing::error!(error = %e.operator_message(), "an event notification was lost");
+                        bus.publish([Event::Lost]);
+                    }
+                }
+                // The connection dropped; the next call reconnects and
+                // listens again. Whatever was committed meanwhile is gone for
+                // this replica: its subscribers must start over.
+                Ok(None) => {
+                    tracing::warn!("event listener lost its connection; reconnecting");
+                    bus.publish([Event::Lost]);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "event listener cannot reconnect; retrying in 1 s");
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn deliver(db: &DatabaseConnection, bus: &EventBus, n: &PgNotification) -> Result<()> {
+    let notice: Notice = serde_json::from_str(n.payload()).map_err(Error::internal)?;
+    let events = match notice {
+        Notice::Events(events) => events,
+        Notice::Outbox { tenant, id } => {
+            let row = scoped::<event_outbox::Entity>(&tenant)
+                .filter(event_outbox::Column::Id.eq(id))
+                .one(db)
+                .await?
+                .ok_or_else(|| Error::internal(format!("outbox row {id} is gone")))?;
+            serde_json::from_str(&row.payload).map_err(Error::internal)?
+        }
+    };
+    bus.publish(events);
+    Ok(())
+}
+
+/// Housekeeping across tenants (rows are only kept for delivery, by age).
+async fn delete_old_outbox_rows(db: &DatabaseConnection) -> Result<()> {
+    event_outbox::Entity::delete_many()
+        .filter(
+            Expr::col(event_outbox::Column::CreatedAt)
+                .lt(Expr::cust(format!("now() - interval '{OUTBOX_KEEP}'"))),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
