@@ -8,7 +8,8 @@ use std::sync::Arc;
 use async_graphql::{
     Response,
     async_trait::async_trait,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest},
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe},
+    futures_util::stream::{BoxStream, StreamExt},
 };
 
 pub struct ErrorCodes;
@@ -22,13 +23,26 @@ impl ExtensionFactory for ErrorCodes {
 #[async_trait]
 impl Extension for ErrorCodes {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        for error in &mut response.errors {
-            let extensions = error.extensions.get_or_insert_with(Default::default);
-            if extensions.get("code").is_none() {
-                extensions.set("code", "BAD_USER_INPUT");
-            }
-        }
-        response
+        with_codes(next.run(ctx).await)
     }
+
+    /// Subscriptions (and anything sent over the WebSocket) pass here.
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream).map(with_codes).boxed()
+    }
+}
+
+fn with_codes(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
+        }
+    }
+    response
 }

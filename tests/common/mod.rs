@@ -7,6 +7,8 @@
 //! dropped when the test ends.
 #![allow(dead_code)]
 
+pub mod ws;
+
 use std::future::IntoFuture;
 
 use botmem::{Config, auth::Claims, clock::Clock};

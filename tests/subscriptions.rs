@@ -1,0 +1,598 @@
+//! Subscriptions over `/graphql/ws`, black-box: both subprotocols, the close
+//! codes the reference client expects, auth and tenant isolation, order,
+//! token expiry, limits, and a second replica on PostgreSQL.
+mod common;
+
+use common::{ws::*, *};
+use serde_json::{Value, json};
+
+async fn set(s: &TestServer, token: &str, bot: &str, name: &str, value: Value) -> Value {
+    s.ok(
+        token,
+        "mutation($bot: UUID!, $name: String!, $value: JSON!) {
+           setVariable(input: { ref: { scope: BOT, botId: $bot }, name: $name, value: $value }) { version } }",
+        json!({ "bot": bot, "name": name, "value": value }),
+    )
+    .await
+}
+
+async fn subscribed(s: &TestServer, protocol: &'static str, token: &str, bot: &str) -> WsClient {
+    let mut ws = WsClient::connect(&s.base, Some(protocol)).await;
+    ws.init(token).await;
+    ws.subscribe("m", MEMORY_CHANGED, json!({ "bot": bot }))
+        .await;
+    // A subscription is live once its resolver has subscribed to the bus;
+    // a write acknowledged before that may be missed. Wait for a probe.
+    ws
+}
+
+/// Writes probe values to the bot's memory until the subscription `m` sees
+/// them; returns the memory version of the newest probe.
+async fn wait_live(s: &TestServer, ws: &mut WsClient, token: &str, bot: &str) -> i64 {
+    let event = until_live(ws, "m", "memoryChanged", |k| async move {
+        let marker = format!("probe-{k}");
+        set(s, token, bot, "probe", json!(marker)).await;
+        marker
+    })
+    .await;
+    event["memoryVersion"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn transport_protocol_delivers_every_change_with_versions() {
+    let s = TestServer::start().await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let mut ws = subscribed(&s, TRANSPORT, &s.token("t1", "viewer"), &bot).await;
+    let probed = wait_live(&s, &mut ws, &admin, &bot).await;
+
+    set(&s, &admin, &bot, "lang", json!("en")).await;
+    let e = ws.next_data("m", "memoryChanged").await;
+    assert_eq!(
+        (
+            &e["op"],
+            &e["scope"],
+            &e["ownerId"],
+            &e["name"],
+            &e["value"]
+        ),
+        (
+            &json!("SET"),
+            &json!("BOT"),
+            &json!(bot),
+            &json!("lang"),
+            &json!("en")
+        )
+    );
+    assert_eq!(
+        (e["version"].as_i64(), e["memoryVersion"].as_i64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(e["at"], "2030-01-15T12:00:00Z");
+
+    s.ok(
+        &admin,
+        "mutation($bot: UUID!) { patchMemory(ref: { scope: BOT, botId: $bot },
+           set: { a: 1 }, unset: [\"lang\"]) { version } }",
+        json!({ "bot": bot }),
+    )
+    .await;
+    let a = ws.next_data("m", "memoryChanged").await;
+    let lang = ws.next_data("m", "memoryChanged").await;
+    assert_eq!(
+        (&a["op"], &a["name"], &a["value"]),
+        (&json!("SET"), &json!("a"), &json!(1))
+    );
+    assert_eq!(
+        (&lang["op"], &lang["name"], &lang["value"]),
+        (&json!("UNSET"), &json!("lang"), &Value::Null)
+    );
+    assert_eq!(
+        a["memoryVersion"], lang["memoryVersion"],
+        "one memory version per operation"
+    );
+
+    s.ok(
+        &admin,
+        "mutation($bot: UUID!) { clearMemory(ref: { scope: BOT, botId: $bot }) }",
+        json!({ "bot": bot }),
+    )
+    .await;
+    let mut cleared = vec![];
+    for _ in 0..2 {
+        let e = ws.next_data("m", "memoryChanged").await;
+        assert_eq!(e["op"], "CLEARED");
+        cleared.push(e["name"].as_str().unwrap().to_owned());
+    }
+    cleared.sort();
+    assert_eq!(cleared, ["a", "probe"]);
+
+    // The client completes: the server stops sending for that id.
+    ws.send(json!({"type": "complete", "id": "m"})).await;
+    set(&s, &admin, &bot, "after", json!(1)).await;
+    ws.send(json!({"type": "ping"})).await;
+    assert_eq!(ws.recv_json().await, json!({"type": "pong"}));
+}
+
+#[tokio::test]
+async fn legacy_protocol_takes_a_token_field_and_sends_data() {
+    let s = TestServer::start().await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let mut ws = WsClient::connect(&s.base, Some(LEGACY)).await;
+    let ack = ws
+        .init_with(json!({ "token": s.token("t1", "viewer") }))
+        .await;
+    assert_eq!(ack, Frame::Json(json!({"type": "connection_ack"})));
+    ws.subscribe("m", MEMORY_CHANGED, json!({ "bot": bot }))
+        .await;
+    wait_live(&s, &mut ws, &admin, &bot).await;
+    set(&s, &admin, &bot, "x", json!([1, 2])).await;
+    let e = ws.next_data("m", "memoryChanged").await;
+    assert_eq!((&e["name"], &e["value"]), (&json!("x"), &json!([1, 2])));
+    ws.send(json!({"type": "stop", "id": "m"})).await;
+    ws.send(json!({"type": "connection_terminate"})).await;
+    assert_eq!(ws.closed_with().await.0, 1000);
+}
+
+#[tokio::test]
+async fn scope_and_owner_narrow_what_is_delivered() {
+    let s = TestServer::start().await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let one = s.start_conversation(&admin, &bot, "u1").await;
+    let two = s.start_conversation(&admin, &bot, "u2").await;
+    let (one, two) = (one["id"].as_str().unwrap(), two["id"].as_str().unwrap());
+    let mut ws = WsClient::connect(&s.base, Some(TRANSPORT)).await;
+    ws.init(&admin).await;
+    ws.subscribe(
+        "m",
+        MEMORY_CHANGED,
+        json!({ "bot": bot, "scope": "CONVERSATION", "owner": two }),
+    )
+    .await;
+    let write = |conversation: &str, scope: &str, value: Value| {
+        let query = format!(
+            "mutation($c: UUID!, $v: JSON!) {{ setVariable(input: {{
+               ref: {{ scope: {scope}, conversationId: $c }}, name: \"n\", value: $v }}) {{ version }} }}"
+        );
+        let vars = json!({ "c": conversation, "v": value });
+        let admin = admin.clone();
+        let s = &s;
+        async move { s.ok(&admin, &query, vars).await }
+    };
+    // Until the subscription is live, probe the watched memory.
+    until_live(&mut ws, "m", "memoryChanged", |k| {
+        let write = &write;
+        async move {
+            write(two, "CONVERSATION", json!(format!("probe-{k}"))).await;
+            format!("probe-{k}")
+        }
+    })
+    .await;
+    write(one, "CONVERSATION", json!(1)).await; // other owner
+    write(two, "TEMP", json!(2)).await; // other scope
+    set(&s, &admin, &bot, "n", json!(3)).await; // bot memory
+    write(two, "CONVERSATION", json!(4)).await;
+    let e = ws.next_data("m", "memoryChanged").await;
+    assert_eq!(
+        (&e["value"], &e["scope"], &e["ownerId"]),
+        (&json!(4), &json!("CONVERSATION"), &json!(two))
+    );
+}
+
+#[tokio::test]
+async fn events_of_one_owner_arrive_in_commit_order() {
+    let s = TestServer::start().await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let mut ws = subscribed(&s, TRANSPORT, &admin, &bot).await;
+    let probed = wait_live(&s, &mut ws, &admin, &bot).await;
+    // Eight writers race on one memory; whatever order they commit in, the
+    // subscriber must see memory versions one after another, without gap or swap.
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let (s, admin, bot) = (&s, admin.clone(), bot.clone());
+            async move {
+                for i in 0..5 {
+                    set(s, &admin, &bot, &format!("w{w}"), json!(i)).await;
+                }
+            }
+        })
+        .collect();
+    futures_util::future::join_all(writers).await;
+    let mut versions = vec![];
+    for _ in 0..40 {
+        let e = ws.next_data("m", "memoryChanged").await;
+        versions.push(e["memoryVersion"].as_i64().unwrap());
+    }
+    assert_eq!(versions, (probed + 1..probed + 41).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn conversation_events_follow_a_session_to_its_expiry() {
+    let s = TestServer::start().await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let mut ws = WsClient::connect(&s.base, Some(TRANSPORT)).await;
+    ws.init(&admin).await;
+    ws.subscribe("c", CONVERSATION_CHANGED, json!({ "bot": bot }))
+        .await;
+    // Probe until live: each start is one STARTED event.
+    let first = until_live(&mut ws, "c", "conversationChanged", |k| {
+        let (s, admin, bot) = (&s, &admin, &bot);
+        async move {
+            let c = s
+                .start_conversation(admin, bot, &format!("probe-{k}"))
+                .await;
+            c["id"].as_str().unwrap().to_owned()
+        }
+    })
+    .await;
+    assert_eq!(first["kind"], "STARTED");
+    let first = first["conversation"].clone();
+
+    let c = s.start_conversation(&admin, &bot, "u").await;
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(
+        ws.next_data("c", "conversationChanged").await["kind"],
+        "STARTED"
+    );
+    s.ok(
+        &admin,
+        "mutation($c: UUID!) { appendMessage(conversationId: $c, input: { direction: INCOMING, text: \"hi\" }) { id } }",
+        json!({ "c": id }),
+    )
+    .await;
+    let e = ws.next_data("c", "conversationChanged").await;
+    assert_eq!(
+        (&e["kind"], &e["conversation"]["status"]),
+        (&json!("ACTIVITY"), &json!("ACTIVE"))
+    );
+    s.ok(
+        &admin,
+        "mutation($c: UUID!) { endConversation(id: $c) { id } }",
+        json!({ "c": id }),
+    )
+    .await;
+    let e = ws.next_data("c", "conversationChanged").await;
+    assert_eq!(
+        (
+            &e["kind"],
+            &e["conversation"]["status"],
+            &e["conversation"]["endReason"]
+        ),
+        (&json!("ENDED"), &json!("ENDED"), &json!("COMPLETED"))
+    );
+    // The probe conversations time out and the janitor finalizes them.
+    s.clock.advance(chrono::TimeDelta::minutes(31));
+    s.ok(
+        &admin,
+        "mutation { runJanitor { conversationsExpired } }",
+        json!({}),
+    )
+    .await;
+    // (Every probe conversation expires; the last probe is among them.)
+    loop {
+        let e = ws.next_data("c", "conversationChanged").await;
+        assert_eq!(
+            (
+                &e["kind"],
+                &e["conversation"]["status"],
+                &e["conversation"]["endReason"]
+            ),
+            (&json!("EXPIRED"), &json!("EXPIRED"), &json!("TIMEOUT"))
+        );
+        if e["conversation"]["id"] == first["id"] {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn janitor_expiry_reaches_subscribers() {
+    let s = TestServer::start().await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let mut ws = subscribed(&s, TRANSPORT, &admin, &bot).await;
+    wait_live(&s, &mut ws, &admin, &bot).await;
+    s.ok(
+        &admin,
+        "mutation($bot: UUID!) { setVariable(input: { ref: { scope: BOT, botId: $bot },
+           name: \"otp\", value: 1, expiresIn: \"1m\" }) { version } }",
+        json!({ "bot": bot }),
+    )
+    .await;
+    assert_eq!(ws.next_data("m", "memoryChanged").await["op"], "SET");
+    s.clock.advance(chrono::TimeDelta::minutes(2));
+    s.ok(
+        &admin,
+        "mutation { runJanitor { variablesExpired } }",
+        json!({}),
+    )
+    .await;
+    let e = ws.next_data("m", "memoryChanged").await;
+    assert_eq!(
+        (&e["op"], &e["name"], &e["value"]),
+        (&json!("EXPIRED"), &json!("otp"), &Value::Null)
+    );
+}
+
+#[tokio::test]
+async fn close_codes_match_the_reference_client() {
+    let s = TestServer::start_with(|c| c.ws_init_timeout_secs = 1).await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let vars = json!({ "bot": bot });
+
+    for protocol in [TRANSPORT, LEGACY] {
+        // 4401: subscribe before the ack.
+        let mut ws = WsClient::connect(&s.base, Some(protocol)).await;
+        ws.subscribe("1", MEMORY_CHANGED, vars.clone()).await;
+        assert_eq!(ws.closed_with().await.0, 4401, "{protocol}");
+
+        // 4403: a token that does not verify, or none at all.
+        for payload in [json!({ "Authorization": "Bearer nonsense" }), json!({})] {
+            let mut ws = WsClient::connect(&s.base, Some(protocol)).await;
+            ws.send(json!({"type": "connection_init", "payload": payload}))
+                .await;
+            let (code, reason) = ws.closed_with().await;
+            assert_eq!(code, 4403, "{protocol}");
+            assert!(reason.starts_with("Forbidden"), "{reason}");
+        }
+
+        // 4429: a second connection_init.
+        let mut ws = WsClient::connect(&s.base, Some(protocol)).await;
+        ws.init(&admin).await;
+        ws.send(json!({"type": "connection_init", "payload": {"token": admin}}))
+            .await;
+        assert_eq!(ws.closed_with().await.0, 4429, "{protocol}");
+
+        // 4409: an id already in use.
+        let mut ws = WsClient::connect(&s.base, Some(protocol)).await;
+        ws.init(&admin).await;
+        ws.subscribe("1", MEMORY_CHANGED, vars.clone()).await;
+        ws.subscribe("1", MEMORY_CHANGED, vars.clone()).await;
+        assert_eq!(ws.closed_with().await.0, 4409, "{protocol}");
+
+        // 4400: not a message of the protocol.
+        let mut ws = WsClient::connect(&s.base, Some(protocol)).await;
+        ws.send(json!({"type": "subscribe"})).await;
+        assert_eq!(ws.closed_with().await.0, 4400, "{protocol}");
+
+        // 4408: no connection_init in time (1 s here, 10 s by default).
+        let mut ws = WsClient::connect(&s.base, Some(protocol)).await;
+        assert_eq!(ws.closed_with().await.0, 4408, "{protocol}");
+    }
+
+    // 4406: neither subprotocol offered.
+    let mut ws = WsClient::connect(&s.base, None).await;
+    assert_eq!(ws.closed_with().await.0, 4406);
+}
+
+#[tokio::test]
+async fn the_server_pings_and_answers_pings() {
+    let s = TestServer::start_with(|c| c.ws_keepalive_secs = 1).await;
+    let admin = s.admin("t1");
+    let mut ws = WsClient::connect(&s.base, Some(TRANSPORT)).await;
+    ws.init(&admin).await;
+    ws.send(json!({"type": "ping", "payload": {"n": 1}})).await;
+    assert_eq!(ws.recv_json().await, json!({"type": "pong"}));
+    let ping = ws.recv_raw(std::time::Duration::from_secs(5)).await;
+    assert_eq!(ping, Frame::Json(json!({"type": "ping"})));
+
+    let mut legacy = WsClient::connect(&s.base, Some(LEGACY)).await;
+    legacy
+        .send(json!({"type": "connection_init", "payload": {"token": admin}}))
+        .await;
+    let wait = std::time::Duration::from_secs(5);
+    assert_eq!(
+        legacy.recv_raw(wait).await,
+        Frame::Json(json!({"type": "connection_ack"}))
+    );
+    assert_eq!(
+        legacy.recv_raw(wait).await,
+        Frame::Json(json!({"type": "ka"}))
+    );
+    assert_eq!(
+        legacy.recv_raw(wait).await,
+        Frame::Json(json!({"type": "ka"}))
+    );
+}
+
+#[tokio::test]
+async fn other_tenants_and_other_bots_stay_invisible() {
+    let s = TestServer::start().await;
+    let (a, b) = (s.admin("tenant-a"), s.admin("tenant-b"));
+    let bot_a = s.create_bot(&a, "b").await;
+    let bot_b = s.create_bot(&b, "b").await;
+    let other_bot_a = s.create_bot(&a, "other").await;
+
+    // Tenant B names tenant A's bot: refused as unknown, like any query.
+    for query in [MEMORY_CHANGED, CONVERSATION_CHANGED] {
+        let mut ws = WsClient::connect(&s.base, Some(TRANSPORT)).await;
+        ws.init(&b).await;
+        ws.subscribe("x", query, json!({ "bot": bot_a })).await;
+        let m = ws.recv_json().await;
+        assert_eq!(
+            (&m["type"], &m["id"]),
+            (&json!("error"), &json!("x")),
+            "{m}"
+        );
+        assert_eq!(m["payload"][0]["extensions"]["code"], "NOT_FOUND", "{m}");
+    }
+
+    // A token limited to one bot cannot watch another of its tenant.
+    let mut claims = s.claims("tenant-a", &["viewer"]);
+    claims.bots = Some(vec![bot_a.parse().unwrap()]);
+    let limited = s.sign(&claims);
+    let mut ws = WsClient::connect(&s.base, Some(TRANSPORT)).await;
+    ws.init(&limited).await;
+    ws.subscribe("x", MEMORY_CHANGED, json!({ "bot": other_bot_a }))
+        .await;
+    let m = ws.recv_json().await;
+    assert_eq!(m["type"], "error", "{m}");
+    assert_eq!(m["payload"][0]["extensions"]["code"], "FORBIDDEN", "{m}");
+
+    // Tenant B watches its own bot while tenant A writes: B sees only B.
+    let mut ws = subscribed(&s, TRANSPORT, &b, &bot_b).await;
+    wait_live(&s, &mut ws, &b, &bot_b).await;
+    for i in 0..5 {
+        set(&s, &a, &bot_a, "secret", json!(i)).await;
+    }
+    set(&s, &b, &bot_b, "mine", json!(1)).await;
+    let e = ws.next_data("m", "memoryChanged").await;
+    assert_eq!((&e["name"], &e["botId"]), (&json!("mine"), &json!(bot_b)));
+}
+
+#[tokio::test]
+async fn a_subscription_ends_when_its_token_expires() {
+    let s = TestServer::start().await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let mut claims = s.claims("t1", &["viewer"]);
+    claims.exp = s.clock.now().timestamp() + 300;
+    let short = s.sign(&claims);
+    let mut ws = subscribed(&s, TRANSPORT, &short, &bot).await;
+    wait_live(&s, &mut ws, &admin, &bot).await;
+
+    s.clock.advance(chrono::TimeDelta::minutes(6));
+    let payload = ws.next_result("m").await;
+    assert_eq!(
+        payload["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{payload}"
+    );
+    assert_eq!(ws.recv_json().await, json!({"type": "complete", "id": "m"}));
+    // A new subscription on the same connection is refused as well.
+    ws.subscribe("n", MEMORY_CHANGED, json!({ "bot": bot }))
+        .await;
+    let m = ws.recv_json().await;
+    assert_eq!(
+        (&m["type"], &m["payload"][0]["extensions"]["code"]),
+        (&json!("error"), &json!("UNAUTHENTICATED"))
+    );
+}
+
+#[tokio::test]
+async fn limits_on_subscriptions_and_connections_are_enforced() {
+    let s = TestServer::start_with(|c| {
+        c.ws_max_subscriptions = 2;
+        c.ws_max_connections_per_tenant = 1;
+    })
+    .await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let vars = json!({ "bot": bot });
+    let mut ws = WsClient::connect(&s.base, Some(TRANSPORT)).await;
+    ws.init(&admin).await;
+    ws.subscribe("1", MEMORY_CHANGED, vars.clone()).await;
+    ws.subscribe("2", MEMORY_CHANGED, vars.clone()).await;
+    ws.subscribe("3", MEMORY_CHANGED, vars.clone()).await;
+    let m = ws.recv_json().await;
+    assert_eq!(
+        (&m["type"], &m["id"]),
+        (&json!("error"), &json!("3")),
+        "{m}"
+    );
+    assert_eq!(m["payload"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
+    // Completing one frees its place.
+    ws.send(json!({"type": "complete", "id": "1"})).await;
+    ws.subscribe("3", MEMORY_CHANGED, vars.clone()).await;
+    // Write until the new subscription is live; the completed one hears nothing.
+    let mut ids = std::collections::BTreeSet::new();
+    while !ids.contains("3") {
+        set(&s, &admin, &bot, "x", json!(ids.len())).await;
+        let m = ws.recv_json().await;
+        ids.insert(m["id"].as_str().unwrap().to_owned());
+    }
+    assert!(!ids.contains("1"), "{ids:?}");
+
+    // A second connection of the tenant is turned away (try again later);
+    // another tenant is not affected.
+    let mut second = WsClient::connect(&s.base, Some(TRANSPORT)).await;
+    second
+        .send(json!({"type": "connection_init", "payload": {"token": admin}}))
+        .await;
+    let (code, reason) = second.closed_with().await;
+    assert_eq!(code, 1013);
+    assert!(reason.contains("limit 1"), "{reason}");
+    let mut other = WsClient::connect(&s.base, Some(TRANSPORT)).await;
+    other.init(&s.admin("t2")).await;
+    // Once the first connection is gone, the tenant may connect again.
+    drop(ws);
+    let mut retried = false;
+    for _ in 0..50 {
+        let mut again = WsClient::connect(&s.base, Some(TRANSPORT)).await;
+        match again.init_with(json!({ "token": admin })).await {
+            Frame::Json(m) if m["type"] == "connection_ack" => {
+                retried = true;
+                break;
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+    assert!(retried, "the slot of a closed connection is freed");
+}
+
+#[tokio::test]
+async fn queries_and_mutations_also_work_over_the_socket() {
+    let s = TestServer::start().await;
+    let admin = s.admin("t1");
+    let mut ws = WsClient::connect(&s.base, Some(TRANSPORT)).await;
+    ws.init(&admin).await;
+    ws.subscribe("q", "query { viewer { subject roles } }", json!({}))
+        .await;
+    let data = ws.next_data("q", "viewer").await;
+    assert_eq!(data["roles"], json!(["ADMIN"]));
+    assert_eq!(ws.recv_json().await, json!({"type": "complete", "id": "q"}));
+    // A query that does not validate is one `error` message.
+    ws.subscribe("bad", "query { nope }", json!({})).await;
+    let m = ws.recv_json().await;
+    assert_eq!(
+        (&m["type"], &m["id"]),
+        (&json!("error"), &json!("bad")),
+        "{m}"
+    );
+    assert_eq!(
+        m["payload"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{m}"
+    );
+}
+
+/// Two `botmem` replicas on one PostgreSQL database: a subscriber on B sees
+/// writes made through A, in order, large values whole.
+#[tokio::test]
+async fn a_write_on_one_replica_reaches_a_subscriber_on_another() {
+    if !using_postgres() {
+        eprintln!("PostgreSQL only: SQLite is one process");
+        return;
+    }
+    let a = TestServer::start().await;
+    let b = a.replica(|_| {}).await;
+    let admin = a.admin("t1");
+    let bot = a.create_bot(&admin, "b").await;
+    let mut ws = subscribed(&b, TRANSPORT, &admin, &bot).await;
+    let probed = wait_live(&a, &mut ws, &admin, &bot).await;
+
+    // Larger than NOTIFY's 8000-byte payload: goes through the outbox.
+    let big = "x".repeat(20_000);
+    set(&a, &admin, &bot, "big", json!(big)).await;
+    for i in 0..10 {
+        let replica = if i % 2 == 0 { &a } else { &b };
+        set(replica, &admin, &bot, "n", json!(i)).await;
+    }
+    let e = ws.next_data("m", "memoryChanged").await;
+    assert_eq!(e["value"].as_str().map(str::len), Some(20_000));
+    let mut seen = vec![];
+    for _ in 0..10 {
+        let e = ws.next_data("m", "memoryChanged").await;
+        seen.push((
+            e["value"].as_i64().unwrap(),
+            e["memoryVersion"].as_i64().unwrap(),
+        ));
+    }
+    assert_eq!(
+        seen,
+        (0..10).map(|i| (i, probed + 2 + i)).collect::<Vec<_>>()
+    );
+}
