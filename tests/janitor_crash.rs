@@ -3,44 +3,19 @@
 //! again. No live row may be lost, and the second sweep finishes the work.
 mod common;
 
-use std::{
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::time::Duration;
 
-use common::*;
+use common::{process::*, *};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 const EXPIRED_ROWS: usize = 60_000;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn spawn_botmem(database_url: &str, port: u16) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_botmem"));
-    // Only the settings below: not the test harness's BOTMEM_TEST_* variables.
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("BOTMEM_")) {
-        command.env_remove(key);
-    }
-    command
-        .arg("serve")
-        .env("BOTMEM_DATABASE_URL", database_url)
-        .env("BOTMEM_JWT_SECRET", SECRET)
-        .env("BOTMEM_LISTEN", format!("127.0.0.1:{port}"))
-        .env("BOTMEM_JANITOR", "off")
-        .env("BOTMEM_JANITOR_BATCH_SIZE", "500")
-        .env("BOTMEM_JANITOR_LEASE_SECS", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("botmem binary starts")
-}
+/// Small batches and a short lease, so a kill lands mid-sweep and a
+/// restart can take the tenant over at once.
+const BATCHES: &[(&str, &str)] = &[
+    ("BOTMEM_JANITOR_BATCH_SIZE", "500"),
+    ("BOTMEM_JANITOR_LEASE_SECS", "1"),
+];
 
 async fn post(port: u16, token: &str, query: &str) -> Result<Value, reqwest::Error> {
     reqwest::Client::new()
@@ -51,19 +26,6 @@ async fn post(port: u16, token: &str, query: &str) -> Result<Value, reqwest::Err
         .await?
         .json()
         .await
-}
-
-async fn wait_up(port: u16) {
-    for _ in 0..200 {
-        if reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("botmem did not start");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,7 +94,7 @@ async fn killing_the_process_mid_sweep_loses_nothing_and_the_next_sweep_finishes
     claims.exp = chrono::Utc::now().timestamp() + 3600;
     let token = s.sign(&claims);
     let port = free_port();
-    let mut first = spawn_botmem(&s.config.database_url, port);
+    let mut first = spawn_botmem(&s.config.database_url, port, BATCHES);
     wait_up(port).await;
     let sweep = tokio::spawn({
         let token = token.clone();
@@ -163,7 +125,7 @@ async fn killing_the_process_mid_sweep_loses_nothing_and_the_next_sweep_finishes
 
     // Restart; the dead process's lease runs out after a second.
     let port = free_port();
-    let mut second = spawn_botmem(&s.config.database_url, port);
+    let mut second = spawn_botmem(&s.config.database_url, port, BATCHES);
     wait_up(port).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let body = post(

@@ -7,6 +7,7 @@
 //! dropped when the test ends.
 #![allow(dead_code)]
 
+pub mod process;
 pub mod ws;
 
 use std::future::IntoFuture;
