@@ -30,6 +30,75 @@ pub fn databases() -> Vec<&'static str> {
         .collect()
 }
 
+/// A WebSocket client connection.
+pub type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A fresh benchmark database and what removes it afterwards.
+pub struct FreshDatabase {
+    drop_after: Option<(String, String)>,
+    dir: Option<tempfile::TempDir>,
+}
+
+/// A fresh database of `kind` (`sqlite` or `postgres`): its URL.
+pub async fn fresh_database(kind: &str) -> (String, FreshDatabase) {
+    if kind == "postgres" {
+        let base = std::env::var("BOTMEM_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let name = format!("botmem_bench_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(format!("{base}/postgres"))
+            .await
+            .expect("PostgreSQL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let drop_after = Some((format!("{base}/postgres"), name.clone()));
+        (
+            format!("{base}/{name}"),
+            FreshDatabase {
+                drop_after,
+                dir: None,
+            },
+        )
+    } else {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        );
+        (
+            url,
+            FreshDatabase {
+                drop_after: None,
+                dir: Some(dir),
+            },
+        )
+    }
+}
+
+/// For a server in another process: the URL, and a future that removes the
+/// database once that process is gone.
+pub async fn bench_database(kind: &str) -> (String, impl Future<Output = ()>) {
+    let (url, database) = fresh_database(kind).await;
+    let cleanup = async move {
+        if let Some((admin_url, name)) = &database.drop_after {
+            drop_database(admin_url, name).await;
+        }
+        drop(database.dir);
+    };
+    (url, cleanup)
+}
+
+async fn drop_database(admin_url: &str, name: &str) {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let admin = Database::connect(admin_url).await.unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .ok();
+}
+
 pub struct Figures {
     pub per_second: f64,
     pub p50: Duration,
@@ -85,30 +154,8 @@ pub struct Bench {
 
 impl Bench {
     pub async fn start(kind: &str, clock: Clock, adjust: impl FnOnce(&mut Config)) -> Bench {
-        let (url, drop_after, dir) = if kind == "postgres" {
-            let base = std::env::var("BOTMEM_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-            let name = format!("botmem_bench_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(format!("{base}/postgres"))
-                .await
-                .expect("PostgreSQL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
-            (
-                format!("{base}/{name}"),
-                Some((format!("{base}/postgres"), name)),
-                None,
-            )
-        } else {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("bench.db").display()
-            );
-            (url, None, Some(dir))
-        };
+        let (url, database) = fresh_database(kind).await;
+        let (drop_after, dir) = (database.drop_after, database.dir);
         let mut config = Config {
             database_url: url.clone(),
             jwt_secret: Some(SECRET.into()),
@@ -192,12 +239,7 @@ impl Bench {
     pub async fn stop(self) {
         self.stop.cancel();
         if let Some((admin_url, name)) = &self.drop_after {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let admin = Database::connect(admin_url).await.unwrap();
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .ok();
+            drop_database(admin_url, name).await;
         }
     }
 }

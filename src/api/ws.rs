@@ -70,7 +70,12 @@ pub async fn upgrade(State(state): State<HttpState>, ws: WebSocketUpgrade) -> im
     let ws = ws
         .protocols(["graphql-transport-ws", "graphql-ws"])
         .max_message_size(state.ws.max_message_bytes)
-        .max_frame_size(state.ws.max_message_bytes);
+        .max_frame_size(state.ws.max_message_bytes)
+        // tungstenite's defaults (128 KiB each) made an idle subscriber
+        // cost ~160 KiB of server memory; the buffers grow for larger
+        // messages when needed.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024);
     let protocol = match ws.selected_protocol().and_then(|p| p.to_str().ok()) {
         Some("graphql-transport-ws") => Some(Protocol::Transport),
         Some("graphql-ws") => Some(Protocol::Legacy),
