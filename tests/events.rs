@@ -149,7 +149,7 @@ async fn rule5_one_event_per_variable_after_commit_in_order() {
     let svc = service().await;
     let (_, app, bus, auth, bot, _) = &svc;
     let mut rx = bus.subscribe();
-    let conversation = start(&app, &auth, &bot, json!({ "a": 1 })).await;
+    let conversation = start(app, auth, bot, json!({ "a": 1 })).await;
     assert_eq!(
         drain(&svc, &mut rx).await,
         vec![(
@@ -164,7 +164,7 @@ async fn rule5_one_event_per_variable_after_commit_in_order() {
 
     let short = MemoryRef::of_conversation(Scope::Conversation, conversation.id);
     app.patch_memory(
-        &auth,
+        auth,
         &short,
         Some(json!({ "b": 2, "c": 3 })),
         vec!["a".into()],
@@ -198,17 +198,17 @@ async fn rule5_one_event_per_variable_after_commit_in_order() {
 
     // Refused (CONFLICT) or unchanged writes announce nothing.
     assert!(
-        app.patch_memory(&auth, &short, Some(json!({ "b": 9 })), vec![], Some(1))
+        app.patch_memory(auth, &short, Some(json!({ "b": 9 })), vec![], Some(1))
             .await
             .is_err()
     );
-    app.patch_memory(&auth, &short, Some(json!({ "b": 2 })), vec![], None)
+    app.patch_memory(auth, &short, Some(json!({ "b": 2 })), vec![], None)
         .await
         .unwrap();
     assert_eq!(drain(&svc, &mut rx).await, vec![]);
 
     app.end_conversation(
-        &auth,
+        auth,
         ConversationId(conversation.id.0),
         EndReason::Completed,
     )
@@ -257,7 +257,7 @@ async fn rule5_one_event_per_variable_after_commit_in_order() {
 async fn janitor_sweeps_announce_expired_variables_and_sessions() {
     let svc = service().await;
     let (s, app, bus, auth, bot, _) = &svc;
-    let conversation = start(&app, &auth, &bot, json!({ "topic": "billing" })).await;
+    let conversation = start(app, auth, bot, json!({ "topic": "billing" })).await;
     let bot_ref = MemoryRef {
         scope: Scope::Bot,
         bot: Some(bot.id),
@@ -276,7 +276,7 @@ async fn janitor_sweeps_announce_expired_variables_and_sessions() {
     drain_events(&svc, &mut rx).await;
 
     s.clock.advance(chrono::TimeDelta::minutes(31));
-    let run = app.run_janitor(&auth).await.unwrap();
+    let run = app.run_janitor(auth).await.unwrap();
     assert_eq!(
         (
             run.counts.variables_expired,

@@ -32,29 +32,37 @@ const withTimeout = (promise, ms, what) =>
 
 async function memoryEvents() {
   const c = client({ Authorization: `Bearer ${token}` });
-  const events = c.iterate({
-    query: `subscription($bot: UUID!) { memoryChanged(botId: $bot) { op name value version memoryVersion } }`,
-    variables: { bot },
-  });
-  // Live once a probe comes back.
-  let live = false;
-  for (let k = 0; k < 50 && !live; k++) {
-    await set('probe', `probe-${k}`);
-    const next = await Promise.race([events.next(), new Promise((r) => setTimeout(() => r(null), 300))]);
-    if (next) {
-      live = true;
-      let event = next.value.data.memoryChanged;
-      while (event.value !== `probe-${k}`) event = (await events.next()).value.data.memoryChanged;
+  const received = [];
+  let failure = null;
+  const unsubscribe = c.subscribe(
+    {
+      query: `subscription($bot: UUID!) { memoryChanged(botId: $bot) { op name value version memoryVersion } }`,
+      variables: { bot },
+    },
+    { next: (v) => received.push(v), error: (e) => (failure = e), complete: () => {} },
+  );
+  const seen = async (predicate, ms) => {
+    for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+      if (failure) throw new Error('subscription failed: ' + JSON.stringify(failure));
+      const found = received.find((r) => predicate(r.data?.memoryChanged));
+      if (found) return found.data.memoryChanged;
+      await new Promise((r) => setTimeout(r, 20));
     }
+    return null;
+  };
+  // Live once a probe comes back (a subscription starts a moment after `subscribe`).
+  let live = false;
+  for (let k = 0; k < 100 && !live; k++) {
+    await set('probe', `probe-${k}`);
+    live = (await seen((e) => e?.value === `probe-${k}`, 300)) !== null;
   }
   if (!live) throw new Error('subscription never went live');
   await set('greeting', { text: 'hello' });
-  const { value } = await withTimeout(events.next(), 5000, 'greeting event');
-  const e = value.data.memoryChanged;
-  if (e.op !== 'SET' || e.name !== 'greeting' || e.value.text !== 'hello' || e.version !== 1) {
+  const e = await seen((e) => e?.name === 'greeting', 5000);
+  if (!e || e.op !== 'SET' || e.value.text !== 'hello' || e.version !== 1) {
     throw new Error('unexpected event ' + JSON.stringify(e));
   }
-  await events.return();
+  unsubscribe();
   await c.dispose();
   return 'memoryChanged delivered a SET with its value and version';
 }
