@@ -204,3 +204,20 @@ async fn readiness_reports_pending_migrations() {
     assert_eq!(r.status(), 503);
     assert_eq!(r.text().await.unwrap(), "migrations pending");
 }
+
+#[tokio::test]
+async fn subscriptions_over_http_are_refused_with_a_pointer_to_the_socket() {
+    let s = TestServer::start().await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let body = s
+        .gql(
+            &admin,
+            "subscription($bot: UUID!) { memoryChanged(botId: $bot) { op } }",
+            json!({ "bot": bot }),
+        )
+        .await;
+    assert_code(&body, "BAD_USER_INPUT");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("/graphql/ws"), "{message}");
+}

@@ -159,6 +159,21 @@ async fn execute(
             Error::bad_input("batch", message),
         );
     }
+    let requests: Vec<&Request> = match &batch {
+        BatchRequest::Single(request) => vec![request],
+        BatchRequest::Batch(requests) => requests.iter().collect(),
+    };
+    if requests
+        .iter()
+        .any(|r| operation_type(r) == Some(OperationType::Subscription))
+    {
+        let message = "subscriptions are served over WebSocket at /graphql/ws";
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            media,
+            Error::bad_input("query", message),
+        );
+    }
     let response = state.schema.execute_batch(batch.data(auth)).await;
     let status = if media == MediaType::GraphqlResponseJson && failed_before_execution(&response) {
         StatusCode::BAD_REQUEST
@@ -249,17 +264,20 @@ async fn graphql_get(
 }
 
 fn is_mutation(request: &Request) -> bool {
-    let Ok(document) = parse_query(&request.query) else {
-        return false;
-    };
-    let ty = match (&document.operations, &request.operation_name) {
+    operation_type(request) == Some(OperationType::Mutation)
+}
+
+/// The type of the operation the request would run, if it parses.
+fn operation_type(request: &Request) -> Option<OperationType> {
+    let document = parse_query(&request.query).ok()?;
+
+    match (&document.operations, &request.operation_name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => {
             ops.get(name.as_str()).map(|op| op.node.ty)
         }
         (DocumentOperations::Multiple(_), None) => None,
-    };
-    ty == Some(OperationType::Mutation)
+    }
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {
