@@ -181,7 +181,7 @@ async fn scope_and_owner_narrow_what_is_delivered() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_of_one_owner_arrive_in_commit_order() {
     let s = TestServer::start().await;
     let admin = s.admin("t1");
