@@ -619,3 +619,42 @@ async fn a_write_on_one_replica_reaches_a_subscriber_on_another() {
     names.sort();
     assert_eq!(names, expected);
 }
+
+/// A replica whose event listener loses its database connection cannot
+/// know what it missed: its subscriptions end with `SUBSCRIPTION_LAGGED`,
+/// and the listener reconnects for the next ones.
+#[tokio::test]
+async fn a_lost_listener_connection_ends_subscriptions_instead_of_skipping_events() {
+    if !using_postgres() {
+        eprintln!("PostgreSQL only: SQLite has no listener");
+        return;
+    }
+    let s = TestServer::start().await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let mut ws = subscribed(&s, TRANSPORT, &admin, &bot).await;
+    wait_live(&s, &mut ws, &admin, &bot).await;
+
+    let db = sea_orm::Database::connect(&s.config.database_url)
+        .await
+        .unwrap();
+    let killed = sea_orm::ConnectionTrait::execute_unprepared(
+        &db,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND query ILIKE 'listen%'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(killed.rows_affected(), 1, "one listener connection");
+    let payload = ws.next_result("m").await;
+    assert_eq!(
+        payload["errors"][0]["extensions"]["code"], "SUBSCRIPTION_LAGGED",
+        "{payload}"
+    );
+    assert_eq!(ws.recv_json().await, json!({"type": "complete", "id": "m"}));
+
+    // The listener is back: a new subscription sees new writes.
+    ws.subscribe("m", MEMORY_CHANGED, json!({ "bot": bot }))
+        .await;
+    wait_live(&s, &mut ws, &admin, &bot).await;
+}
