@@ -298,11 +298,11 @@ impl Connection {
         let limit = self.state.ws.max_subscriptions;
         if self.subscriptions.len() >= limit {
             let message = format!("too many subscriptions on this connection (limit {limit})");
-            return Step::Send(vec![self.error(&id, &message, "LIMIT_EXCEEDED")]);
+            return Step::Send(vec![error_message(&id, &message, "LIMIT_EXCEEDED")]);
         }
         if self.state.app.clock().now() >= auth.expires_at {
             let message = "the token expired: reconnect with a new one";
-            return Step::Send(vec![self.error(&id, message, "UNAUTHENTICATED")]);
+            return Step::Send(vec![error_message(&id, message, "UNAUTHENTICATED")]);
         }
         let responses = self
             .state
@@ -336,14 +336,6 @@ impl Connection {
         Step::Send(vec![json!({"type": kind, "id": id, "payload": payload})])
     }
 
-    fn error(&self, id: &str, message: &str, code: &str) -> Value {
-        json!({
-            "type": "error",
-            "id": id,
-            "payload": [{"message": message, "extensions": {"code": code}}],
-        })
-    }
-
     /// False when the client is gone or does not read: the connection ends.
     async fn send(&mut self, message: Value) -> bool {
         let text = message.to_string();
@@ -374,6 +366,15 @@ impl Connection {
         )
         .await;
     }
+}
+
+/// An `error` message: subscription `id` ends with one coded error.
+fn error_message(id: &str, message: &str, code: &str) -> Value {
+    json!({
+        "type": "error",
+        "id": id,
+        "payload": [{"message": message, "extensions": {"code": code}}],
+    })
 }
 
 /// A close reason may hold at most 123 bytes.

@@ -28,26 +28,17 @@ impl App {
         scope: Option<Scope>,
         owner: Option<Uuid>,
     ) -> Result<impl Stream<Item = Result<MemoryEvent>> + Send + use<>> {
-        // Subscribed before the checks: nothing committed after them is missed.
-        let events = self.events().subscribe();
-        self.bot_for(auth, Capability::Read, bot).await?;
-        let tenant = auth.tenant.clone();
-        Ok(watch(
-            events,
-            self.clock.clone(),
-            auth.expires_at,
-            move |event| match event {
-                Event::Memory(e)
-                    if e.tenant == tenant
-                        && e.bot_id == bot
-                        && scope.is_none_or(|s| s == e.scope)
-                        && owner.is_none_or(|o| o == e.owner_id) =>
-                {
-                    Some(e.clone())
-                }
-                _ => None,
-            },
-        ))
+        self.watch_bot(auth, bot, move |event| match event {
+            Event::Memory(e)
+                if e.bot_id == bot
+                    && scope.is_none_or(|s| s == e.scope)
+                    && owner.is_none_or(|o| o == e.owner_id) =>
+            {
+                Some(e.clone())
+            }
+            _ => None,
+        })
+        .await
     }
 
     /// Conversations of `bot` starting, active, ending and expiring.
@@ -56,19 +47,41 @@ impl App {
         auth: &Auth,
         bot: BotId,
     ) -> Result<impl Stream<Item = Result<ConversationEvent>> + Send + use<>> {
+        self.watch_bot(auth, bot, move |event| match event {
+            Event::Conversation(e) if e.conversation.bot_id == bot => Some(e.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The caller's tenant's events that `select` keeps, once the caller may
+    /// read `bot`. Subscribed before the check: nothing committed after it
+    /// is missed.
+    async fn watch_bot<T, F>(
+        &self,
+        auth: &Auth,
+        bot: BotId,
+        mut select: F,
+    ) -> Result<impl Stream<Item = Result<T>> + Send + use<T, F>>
+    where
+        T: Send,
+        F: FnMut(&Event) -> Option<T> + Send,
+    {
         let events = self.events().subscribe();
         self.bot_for(auth, Capability::Read, bot).await?;
         let tenant = auth.tenant.clone();
+        let of_tenant = move |event: &Event| {
+            if event.tenant() == Some(&tenant) {
+                select(event)
+            } else {
+                None
+            }
+        };
         Ok(watch(
             events,
             self.clock.clone(),
             auth.expires_at,
-            move |event| match event {
-                Event::Conversation(e) if e.tenant == tenant && e.conversation.bot_id == bot => {
-                    Some(e.clone())
-                }
-                _ => None,
-            },
+            of_tenant,
         ))
     }
 }

@@ -41,41 +41,50 @@ enum Notice {
 
 /// Sends `events` as part of `tx`: packed into as few notifications as fit,
 /// in order; an event too large for one notification goes to the outbox.
+/// Each event is serialized once and notifications are assembled from the
+/// pieces ([`HEAD`], [`TAIL`]).
 pub(super) async fn send(tx: &DatabaseTransaction, events: &[Event]) -> Result<()> {
-    let mut pending: Vec<&Event> = vec![];
-    let mut pending_bytes = 0;
+    let mut pending: Vec<String> = vec![];
+    let mut pending_bytes = HEAD.len() + TAIL.len();
     for event in events {
-        let size = serde_json::to_vec(event).map_err(Error::internal)?.len();
-        if size + 32 > MAX_NOTIFY_BYTES {
-            flush(tx, &mut pending).await?;
-            pending_bytes = 0;
-            via_outbox(tx, event).await?;
+        let json = serde_json::to_string(event).map_err(Error::internal)?;
+        if HEAD.len() + json.len() + TAIL.len() > MAX_NOTIFY_BYTES {
+            let tenant = event.tenant().cloned();
+            via_outbox(tx, tenant, format!("[{json}]")).await?;
             continue;
         }
-        if pending_bytes + size + 32 > MAX_NOTIFY_BYTES {
+        if pending_bytes + json.len() + 1 > MAX_NOTIFY_BYTES {
             flush(tx, &mut pending).await?;
-            pending_bytes = 0;
+            pending_bytes = HEAD.len() + TAIL.len();
         }
-        pending.push(event);
-        pending_bytes += size + 1;
+        pending_bytes += json.len() + 1;
+        pending.push(json);
     }
     flush(tx, &mut pending).await
 }
 
-async fn flush(tx: &DatabaseTransaction, pending: &mut Vec<&Event>) -> Result<()> {
-    if pending.is_empty() {
-        return Ok(());
+/// The JSON of `Notice::Events` around already serialized events.
+const HEAD: &str = r#"{"Events":["#;
+const TAIL: &str = "]}";
+
+async fn flush(tx: &DatabaseTransaction, pending: &mut Vec<String>) -> Result<()> {
+    if !pending.is_empty() {
+        notify(tx, format!("{HEAD}{}{TAIL}", pending.join(","))).await?;
+        pending.clear();
     }
-    let notice = Notice::Events(pending.drain(..).cloned().collect());
-    notify(tx, &notice).await
+    Ok(())
 }
 
-async fn via_outbox(tx: &DatabaseTransaction, event: &Event) -> Result<()> {
-    let Some(tenant) = event.tenant().cloned() else {
+/// `payload`: a JSON array of events.
+async fn via_outbox(
+    tx: &DatabaseTransaction,
+    tenant: Option<TenantId>,
+    payload: String,
+) -> Result<()> {
+    let Some(tenant) = tenant else {
         return Ok(());
     };
     let id = Uuid::now_v7();
-    let payload = serde_json::to_string(&[event]).map_err(Error::internal)?;
     event_outbox::ActiveModel {
         tenant_id: Set(tenant.as_str().to_owned()),
         id: Set(id),
@@ -84,11 +93,11 @@ async fn via_outbox(tx: &DatabaseTransaction, event: &Event) -> Result<()> {
     }
     .insert(tx)
     .await?;
-    notify(tx, &Notice::Outbox { tenant, id }).await
+    let notice = serde_json::to_string(&Notice::Outbox { tenant, id }).map_err(Error::internal)?;
+    notify(tx, notice).await
 }
 
-async fn notify(tx: &DatabaseTransaction, notice: &Notice) -> Result<()> {
-    let payload = serde_json::to_string(notice).map_err(Error::internal)?;
+async fn notify(tx: &DatabaseTransaction, payload: String) -> Result<()> {
     tx.execute_raw(Statement::from_sql_and_values(
         tx.get_database_backend(),
         "SELECT pg_notify($1, $2)",
@@ -180,4 +189,21 @@ async fn delete_old_outbox_rows(db: &DatabaseConnection) -> Result<()> {
         .exec(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assembled_notifications_read_back_as_notices() {
+        let events = [Event::Lost, Event::Lost];
+        let parts: Vec<String> = events
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect();
+        let assembled = format!("{HEAD}{}{TAIL}", parts.join(","));
+        let expected = serde_json::to_string(&Notice::Events(events.to_vec())).unwrap();
+        assert_eq!(assembled, expected);
+    }
 }
