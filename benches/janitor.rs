@@ -38,7 +38,7 @@ async fn insert_expiring(
             owner_id: Set(owners[i % owners.len()]),
             name: Set(format!("v{i}")),
             bot_id: Set(bot),
-            value: Set(json!({ "n": i })),
+            value: Set(entity::StoredJson(json!({ "n": i }))),
             version: Set(1),
             expires_at: Set(Some(now + TimeDelta::seconds(1))),
             created_at: Set(now),

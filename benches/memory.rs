@@ -89,7 +89,7 @@ async fn bench(kind: &str, requests: usize, concurrency: usize) {
                 owner_id: Set(owner),
                 name: Set(format!("r{}", i % 100)),
                 bot_id: Set(bot_id),
-                value: Set(value(i)),
+                value: Set(entity::StoredJson(value(i))),
                 version: Set(1),
                 expires_at: Set(None),
                 created_at: Set(now),

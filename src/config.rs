@@ -39,6 +39,39 @@ pub struct Config {
     pub max_batch: usize,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest GraphQL document (the `query` text), in bytes. Big values
+    /// belong in `variables`, which only the body limit bounds.
+    pub max_query_bytes: usize,
+    /// Most lexical tokens in one document.
+    pub max_query_tokens: usize,
+    /// Deepest nesting of `{`, `[` and `(` in one document.
+    pub max_query_nesting: usize,
+    /// Most fields in one document once every fragment spread is expanded.
+    pub max_query_fields: u64,
+    /// Deepest selection (fields within fields).
+    pub max_query_depth: u64,
+    /// Most aliases in one document, fragments expanded.
+    pub max_query_aliases: u64,
+    /// Most directives in one document, fragments expanded.
+    pub max_query_directives: u64,
+    /// Highest cost of one operation: a connection costs `first` (or
+    /// `last`) times what is selected below it; memories and exports weigh
+    /// more than plain fields.
+    pub max_query_cost: usize,
+    /// Requests per second one tenant may make on one replica (sustained).
+    pub tenant_requests_per_sec: u32,
+    /// Requests one tenant may make at once above its rate, on one replica.
+    pub tenant_burst: u32,
+    /// Requests of one tenant in flight at once on one replica. Keep it
+    /// below `db_max_connections` so one tenant cannot hold the whole pool.
+    pub tenant_max_concurrent: usize,
+    /// Milliseconds a request waits for one of its tenant's in-flight slots
+    /// before it is answered `RATE_LIMITED`.
+    pub tenant_queue_timeout_ms: u64,
+    /// Seconds one HTTP request may take before it is answered `TIMEOUT`.
+    pub request_timeout_secs: u64,
+    /// PostgreSQL `statement_timeout`, seconds (0: none).
+    pub db_statement_timeout_secs: u64,
     /// `off` for API-only replicas: this process sweeps no tenant.
     pub janitor: Switch,
     /// How often the dispatcher looks for due tenants, in whole seconds
@@ -97,6 +130,20 @@ impl Default for Config {
             db_max_connections: 16,
             max_batch: 10,
             max_body_bytes: 1 << 20,
+            max_query_bytes: 128 << 10,
+            max_query_tokens: 10_000,
+            max_query_nesting: 100,
+            max_query_fields: 2_000,
+            max_query_depth: 16,
+            max_query_aliases: 100,
+            max_query_directives: 100,
+            max_query_cost: 10_000,
+            tenant_requests_per_sec: 500,
+            tenant_burst: 1_000,
+            tenant_max_concurrent: 8,
+            tenant_queue_timeout_ms: 2_000,
+            request_timeout_secs: 30,
+            db_statement_timeout_secs: 15,
             janitor: Switch::On,
             janitor_tick_secs: 1,
             janitor_batch_size: 1000,
@@ -128,6 +175,20 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_DB_MAX_CONNECTIONS   database pool size (default 16)
   BOTMEM_MAX_BATCH            most operations in one batched request (default 10)
   BOTMEM_MAX_BODY_BYTES       largest request body (default 1048576)
+  BOTMEM_MAX_QUERY_BYTES      largest GraphQL document; put big values in variables (default 131072)
+  BOTMEM_MAX_QUERY_TOKENS     most tokens in one document (default 10000)
+  BOTMEM_MAX_QUERY_NESTING    deepest nesting of { [ ( in one document (default 100)
+  BOTMEM_MAX_QUERY_FIELDS     most fields once fragments are expanded (default 2000)
+  BOTMEM_MAX_QUERY_DEPTH      deepest selection (default 16)
+  BOTMEM_MAX_QUERY_ALIASES    most aliases, fragments expanded (default 100)
+  BOTMEM_MAX_QUERY_DIRECTIVES most directives, fragments expanded (default 100)
+  BOTMEM_MAX_QUERY_COST       highest cost of one operation: first x what is below (default 10000)
+  BOTMEM_TENANT_REQUESTS_PER_SEC  sustained requests per tenant and replica (default 500)
+  BOTMEM_TENANT_BURST         requests a tenant may make at once above its rate (default 1000)
+  BOTMEM_TENANT_MAX_CONCURRENT    requests of one tenant in flight per replica; more wait (default 8)
+  BOTMEM_TENANT_QUEUE_TIMEOUT_MS  how long a request waits for one of those slots (default 2000)
+  BOTMEM_REQUEST_TIMEOUT_SECS an HTTP request running longer is answered TIMEOUT (default 30)
+  BOTMEM_DB_STATEMENT_TIMEOUT_SECS  PostgreSQL statement_timeout, 0 = none (default 15)
   BOTMEM_JANITOR              on (default) or off: off for API-only replicas
   BOTMEM_JANITOR_TICK_SECS    how often to look for due tenants, seconds (default 1)
   BOTMEM_JANITOR_BATCH_SIZE   rows per janitor batch/transaction (default 1000)
@@ -208,6 +269,27 @@ impl Config {
             return Err(
                 "BOTMEM_EVENT_BUFFER and the BOTMEM_WS_* settings must be at least 1".into(),
             );
+        }
+        let positive = [
+            ("BOTMEM_MAX_QUERY_BYTES", self.max_query_bytes as u64),
+            ("BOTMEM_MAX_QUERY_TOKENS", self.max_query_tokens as u64),
+            ("BOTMEM_MAX_QUERY_NESTING", self.max_query_nesting as u64),
+            ("BOTMEM_MAX_QUERY_FIELDS", self.max_query_fields),
+            ("BOTMEM_MAX_QUERY_DEPTH", self.max_query_depth),
+            ("BOTMEM_MAX_QUERY_COST", self.max_query_cost as u64),
+            (
+                "BOTMEM_TENANT_REQUESTS_PER_SEC",
+                self.tenant_requests_per_sec.into(),
+            ),
+            ("BOTMEM_TENANT_BURST", self.tenant_burst.into()),
+            (
+                "BOTMEM_TENANT_MAX_CONCURRENT",
+                self.tenant_max_concurrent as u64,
+            ),
+            ("BOTMEM_REQUEST_TIMEOUT_SECS", self.request_timeout_secs),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("{name} must be at least 1"));
         }
         if self.max_batch == 0 {
             return Err("BOTMEM_MAX_BATCH must be at least 1".into());

@@ -21,7 +21,14 @@ pub enum Error {
     Conflict(String),
     ConversationEnded,
     QuotaExceeded(String),
-    RateLimited(String),
+    /// Over a per-tenant rate or concurrency limit; retry after the delay.
+    RateLimited {
+        message: String,
+        retry_after: std::time::Duration,
+    },
+    /// The request ran longer than its time budget and was abandoned
+    /// (its transaction, if any, rolled back).
+    Timeout(String),
     /// A subscription fell behind (by so many events, if known) and ended.
     Lagged(Option<u64>),
     /// Logged with its cause; the client sees only "internal error".
@@ -49,7 +56,8 @@ impl Error {
             Error::Conflict(_) => "CONFLICT",
             Error::ConversationEnded => "CONVERSATION_ENDED",
             Error::QuotaExceeded(_) => "QUOTA_EXCEEDED",
-            Error::RateLimited(_) => "RATE_LIMITED",
+            Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::Timeout(_) => "TIMEOUT",
             Error::Lagged(_) => "SUBSCRIPTION_LAGGED",
             Error::Internal(_) => "INTERNAL",
         }
@@ -62,7 +70,8 @@ impl Error {
             | Error::Forbidden(m)
             | Error::Conflict(m)
             | Error::QuotaExceeded(m)
-            | Error::RateLimited(m) => m.clone(),
+            | Error::Timeout(m)
+            | Error::RateLimited { message: m, .. } => m.clone(),
             Error::NotFound(what) => format!("{what} not found"),
             Error::BadInput { field, message } => format!("invalid {field}: {message}"),
             Error::ConversationEnded => "the conversation has ended".into(),

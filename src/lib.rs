@@ -62,8 +62,18 @@ pub async fn run(
         config::Switch::Off => None,
     };
     let secs = std::time::Duration::from_secs;
+    let fair = Arc::new(api::fair::Fairness::new(
+        config.tenant_requests_per_sec,
+        config.tenant_burst,
+        config.tenant_max_concurrent,
+        std::time::Duration::from_millis(config.tenant_queue_timeout_ms),
+    ));
+    tokio::spawn(api::fair::forget_idle_tenants(
+        fair.clone(),
+        cancel.child_token(),
+    ));
     let state = HttpState {
-        schema: api::schema(app.clone()),
+        schema: api::schema(app.clone(), &config),
         app,
         verifier: Arc::new(verifier),
         max_batch: config.max_batch,
@@ -76,6 +86,17 @@ pub async fn run(
             max_message_bytes: config.max_body_bytes,
         }),
         connections: Default::default(),
+        limits: Arc::new(api::limits::DocumentLimits {
+            max_bytes: config.max_query_bytes,
+            max_tokens: config.max_query_tokens,
+            max_nesting: config.max_query_nesting,
+            max_fields: config.max_query_fields,
+            max_depth: config.max_query_depth,
+            max_aliases: config.max_query_aliases,
+            max_directives: config.max_query_directives,
+        }),
+        fair: fair.clone(),
+        request_timeout: secs(config.request_timeout_secs),
         cancel: cancel.clone(),
     };
     let routes =

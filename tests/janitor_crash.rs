@@ -43,7 +43,7 @@ async fn killing_the_process_mid_sweep_loses_nothing_and_the_next_sweep_finishes
         owner_id: Set(owner),
         name: Set(format!("v{i}")),
         bot_id: Set(bot),
-        value: Set(json!(i)),
+        value: Set(entity::StoredJson(json!(i))),
         version: Set(1),
         expires_at: Set(expires_at),
         created_at: Set(now),

@@ -11,7 +11,8 @@ pub struct Model {
     pub bot_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
-    pub value: Json,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub value: crate::StoredJson,
     pub version: i64,
     pub expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -8,12 +8,15 @@ pub mod bot;
 pub mod conversation;
 pub mod event_outbox;
 pub mod janitor_run;
+mod json;
 pub mod kv_entry;
 pub mod memory;
 pub mod message;
 pub mod tenant;
 pub mod user;
 pub mod variable;
+
+pub use json::{StoredJson, UNREADABLE};
 
 /// Implemented by every entity whose rows belong to one tenant. The store
 /// reaches such tables only through helpers that filter by this column.

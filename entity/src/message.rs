@@ -13,7 +13,8 @@ pub struct Model {
     /// `incoming` or `outgoing`.
     pub direction: String,
     pub text: Option<String>,
-    pub payload: Option<Json>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub payload: Option<crate::StoredJson>,
     pub at: DateTimeUtc,
 }
 

@@ -12,7 +12,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub name: String,
     pub bot_id: Uuid,
-    pub value: Json,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub value: crate::StoredJson,
     pub version: i64,
     /// At or after this instant the variable does not exist, swept or not.
     pub expires_at: Option<DateTimeUtc>,

@@ -9,10 +9,7 @@ use std::sync::Arc;
 use async_graphql::{
     BatchRequest, BatchResponse, Request,
     http::GraphiQLSource,
-    parser::{
-        parse_query,
-        types::{DocumentOperations, OperationType},
-    },
+    parser::types::{DocumentOperations, OperationType},
 };
 use axum::{
     Router,
@@ -38,7 +35,11 @@ pub struct HttpState {
     pub verifier: Arc<Verifier>,
     pub max_batch: usize,
     pub ws: Arc<super::ws::WsSettings>,
-    pub connections: Arc<super::ws::ConnectionCounts>,
+    /// WebSocket connections per tenant on this replica.
+    pub connections: Arc<super::fair::TenantCounts>,
+    pub limits: Arc<super::limits::DocumentLimits>,
+    pub fair: Arc<super::fair::Fairness>,
+    pub request_timeout: std::time::Duration,
     /// Cancelled at shutdown: open WebSocket connections close (1001).
     pub cancel: tokio_util::sync::CancellationToken,
 }
@@ -104,6 +105,10 @@ fn json_response(status: StatusCode, media: MediaType, body: String) -> Response
 }
 
 fn error_response(status: StatusCode, media: MediaType, error: Error) -> Response {
+    let retry_after = match &error {
+        Error::RateLimited { retry_after, .. } => Some(retry_after.as_secs_f64().ceil().max(1.0)),
+        _ => None,
+    };
     let error = error.into_graphql();
     let body = json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
     let mut response = json_response(status, media, body.to_string());
@@ -112,7 +117,24 @@ fn error_response(status: StatusCode, media: MediaType, error: Error) -> Respons
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs as u64));
+    }
     response
+}
+
+/// The HTTP status of an error that stops a request before execution.
+fn refusal_status(error: &Error, media: MediaType) -> StatusCode {
+    match error {
+        Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ if media == MediaType::Json => StatusCode::OK,
+        _ => StatusCode::BAD_REQUEST,
+    }
 }
 
 /// Verifies the bearer token and makes sure its tenant exists.
@@ -137,51 +159,107 @@ async fn execute(
     state: &HttpState,
     headers: &HeaderMap,
     media: MediaType,
+    method: Method,
     batch: BatchRequest,
 ) -> Response {
+    match admit_and_execute(state, headers, media, method, batch).await {
+        Ok(response) => response,
+        Err(Refusal::Error(error)) => error_response(refusal_status(&error, media), media, error),
+        Err(Refusal::Response(response)) => response,
+    }
+}
+
+enum Refusal {
+    Error(Error),
+    Response(Response),
+}
+
+impl From<Error> for Refusal {
+    fn from(error: Error) -> Self {
+        Refusal::Error(error)
+    }
+}
+
+/// Everything a request passes before it runs, cheapest first: the token,
+/// the batch's shape, the tenant's fair share, then the bounds on each
+/// document; then it runs within the request timeout.
+async fn admit_and_execute(
+    state: &HttpState,
+    headers: &HeaderMap,
+    media: MediaType,
+    method: Method,
+    batch: BatchRequest,
+) -> Result<Response, Refusal> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let auth = match authenticate(&state.verifier, &state.app, authorization).await {
-        Ok(auth) => auth,
-        Err(e @ Error::Unauthenticated(_)) => {
-            return error_response(StatusCode::UNAUTHORIZED, media, e);
-        }
-        Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, media, e),
-    };
-    if let BatchRequest::Batch(requests) = &batch
-        && requests.len() > state.max_batch
-    {
-        let message = format!("at most {} operations in one batch", state.max_batch);
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            media,
-            Error::bad_input("batch", message),
-        );
-    }
-    let requests: Vec<&Request> = match &batch {
+    let auth = authenticate(&state.verifier, &state.app, authorization).await?;
+    let batched = matches!(batch, BatchRequest::Batch(_));
+    let mut requests: Vec<Request> = match batch {
         BatchRequest::Single(request) => vec![request],
-        BatchRequest::Batch(requests) => requests.iter().collect(),
+        // A malformed batch is not a well-formed GraphQL request: 400 always.
+        BatchRequest::Batch(requests) if requests.is_empty() => {
+            let error = Error::bad_input("batch", "an empty batch has nothing to run");
+            return Err(Refusal::Response(error_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                error,
+            )));
+        }
+        BatchRequest::Batch(requests) if requests.len() > state.max_batch => {
+            let message = format!("at most {} operations in one batch", state.max_batch);
+            let error = Error::bad_input("batch", message);
+            return Err(Refusal::Response(error_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                error,
+            )));
+        }
+        BatchRequest::Batch(requests) => requests,
     };
-    if requests
-        .iter()
-        .any(|r| operation_type(r) == Some(OperationType::Subscription))
-    {
-        let message = "subscriptions are served over WebSocket at /graphql/ws";
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            media,
-            Error::bad_input("query", message),
-        );
+    let _in_flight = state.fair.admit(&auth.tenant).await?;
+    for request in &mut requests {
+        state.limits.check(request)?;
+        match operation_type(request) {
+            Some(OperationType::Subscription) => {
+                let message = "subscriptions are served over WebSocket at /graphql/ws";
+                return Err(Error::bad_input("query", message).into());
+            }
+            Some(OperationType::Mutation) if method == Method::Get => {
+                let mut response = error_response(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    media,
+                    Error::bad_input("method", "mutations must be sent with POST"),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                return Err(Refusal::Response(response));
+            }
+            _ => {}
+        }
     }
-    let response = state.schema.execute_batch(batch.data(auth)).await;
+    let batch = if batched {
+        BatchRequest::Batch(requests)
+    } else {
+        BatchRequest::Single(requests.remove(0))
+    };
+    let run = state.schema.execute_batch(batch.data(auth));
+    let response = tokio::time::timeout(state.request_timeout, run)
+        .await
+        .map_err(|_| {
+            Error::Timeout(format!(
+                "the request took longer than {} s and was abandoned",
+                state.request_timeout.as_secs()
+            ))
+        })?;
     let status = if media == MediaType::GraphqlResponseJson && failed_before_execution(&response) {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
     let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".into());
-    json_response(status, media, body)
+    Ok(json_response(status, media, body))
 }
 
 /// A request error (parse, validation, bad variables) leaves no data and
@@ -213,7 +291,7 @@ async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: 
             );
         }
     };
-    execute(&state, &headers, media, batch).await
+    execute(&state, &headers, media, Method::Post, batch).await
 }
 
 async fn graphql_get(
@@ -249,29 +327,29 @@ async fn graphql_get(
             );
         }
     };
-    if is_mutation(&request) {
-        let mut response = error_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            media,
-            Error::bad_input("method", "mutations must be sent with POST"),
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
-    }
-    execute(&state, &headers, media, BatchRequest::Single(request)).await
+    execute(
+        &state,
+        &headers,
+        media,
+        Method::Get,
+        BatchRequest::Single(request),
+    )
+    .await
 }
 
-fn is_mutation(request: &Request) -> bool {
-    operation_type(request) == Some(OperationType::Mutation)
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
 }
 
-/// The type of the operation the request would run, if it parses.
-fn operation_type(request: &Request) -> Option<OperationType> {
-    let document = parse_query(&request.query).ok()?;
+/// The type of the operation the request would run (its document was
+/// parsed and bounded by [`super::limits::DocumentLimits::check`]).
+fn operation_type(request: &mut Request) -> Option<OperationType> {
+    let operation_name = request.operation_name.clone();
+    let document = request.parsed_query().ok()?;
 
-    match (&document.operations, &request.operation_name) {
+    match (&document.operations, &operation_name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => {
             ops.get(name.as_str()).map(|op| op.node.ty)

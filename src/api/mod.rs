@@ -6,8 +6,10 @@ mod connection;
 mod context;
 mod conversations;
 mod enums;
+pub mod fair;
 pub mod http;
 mod kv;
+pub mod limits;
 mod memory;
 mod objects;
 mod scalars;
@@ -43,16 +45,19 @@ pub struct Mutation(
 
 pub type BotmemSchema = Schema<Query, Mutation, SubscriptionRoot>;
 
-/// Depth and complexity limits keep one query from fanning out without end.
 fn builder() -> SchemaBuilder<Query, Mutation, SubscriptionRoot> {
     Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
-        .limit_depth(16)
-        .limit_complexity(2_000)
         .extension(codes::ErrorCodes)
 }
 
-pub fn schema(app: App) -> BotmemSchema {
-    builder().data(app).finish()
+/// Depth and cost limits keep one operation from fanning out without end;
+/// the document itself was bounded before ([`limits::DocumentLimits`]).
+pub fn schema(app: App, config: &crate::Config) -> BotmemSchema {
+    builder()
+        .limit_depth(config.max_query_depth as usize)
+        .limit_complexity(config.max_query_cost)
+        .data(app)
+        .finish()
 }
 
 /// The SDL, as printed by `botmem schema` and committed as `schema.graphql`.

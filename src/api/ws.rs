@@ -18,11 +18,7 @@
 //! - the server pings (`ping`, or `ka` on the legacy protocol) and answers
 //!   pings; a message that a client does not read within the send timeout
 //!   drops the connection; so does shutdown (1001).
-use std::{
-    collections::{HashMap, HashSet},
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{collections::HashSet, time::Duration};
 
 use async_graphql::{Request, Response};
 use axum::{
@@ -40,11 +36,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_stream::StreamMap;
 
-use super::http::{HttpState, authenticate};
+use super::{
+    fair::TenantSlot,
+    http::{HttpState, authenticate},
+};
 use crate::{
     auth::{Auth, Capability},
     error::Error,
-    ids::TenantId,
 };
 
 /// The limits and timers of `/graphql/ws`.
@@ -288,7 +286,7 @@ async fn authenticate_init(state: &HttpState, payload: Option<Value>) -> Result<
 }
 
 impl Connection {
-    fn on_subscribe(&mut self, id: String, request: Request) -> Step {
+    fn on_subscribe(&mut self, id: String, mut request: Request) -> Step {
         let Some(auth) = &self.auth else {
             return Step::Close(4401, "Unauthorized".into());
         };
@@ -303,6 +301,15 @@ impl Connection {
         if self.state.app.clock().now() >= auth.expires_at {
             let message = "the token expired: reconnect with a new one";
             return Step::Send(vec![error_message(&id, message, "UNAUTHENTICATED")]);
+        }
+        let admitted = self
+            .state
+            .fair
+            .check_rate(&auth.tenant)
+            .and_then(|()| self.state.limits.check(&mut request));
+        if let Err(refused) = admitted {
+            let code = refused.code();
+            return Step::Send(vec![error_message(&id, &refused.public_message(), code)]);
         }
         let responses = self
             .state
@@ -320,7 +327,11 @@ impl Connection {
             return Step::Send(vec![json!({"type": "complete", "id": id})]);
         };
         let first = self.answered.insert(id.clone());
-        if first && response.is_err() && response.data == async_graphql::Value::Null {
+        if first
+            && response.is_err()
+            && response.data == async_graphql::Value::Null
+            && !ends_stream(&response)
+        {
             // Refused before producing anything (bad query, no access,
             // unknown bot): one `error` message ends the operation.
             self.subscriptions.remove(&id);
@@ -368,6 +379,22 @@ impl Connection {
     }
 }
 
+/// A stream that was live and then ended (token expired, subscriber
+/// lagged) sends its last result and `complete`, even if it ends before its
+/// first event; only a refusal before the stream starts is an `error`.
+fn ends_stream(response: &Response) -> bool {
+    let ending = [
+        Error::Unauthenticated(String::new()).code(),
+        Error::Lagged(None).code(),
+    ];
+    response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|code| matches!(code, async_graphql::Value::String(c) if ending.contains(&c.as_str())))
+    })
+}
+
 /// An `error` message: subscription `id` ends with one coded error.
 fn error_message(id: &str, message: &str, code: &str) -> Value {
     json!({
@@ -384,41 +411,4 @@ fn truncate(text: &str, max: usize) -> &str {
         end -= 1;
     }
     &text[..end]
-}
-
-/// Open connections per tenant on this replica.
-#[derive(Default)]
-pub struct ConnectionCounts(Mutex<HashMap<TenantId, usize>>);
-
-impl ConnectionCounts {
-    fn acquire(self: &Arc<Self>, tenant: &TenantId, limit: usize) -> Option<TenantSlot> {
-        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let count = counts.entry(tenant.clone()).or_default();
-        if *count >= limit {
-            return None;
-        }
-        *count += 1;
-        Some(TenantSlot {
-            counts: self.clone(),
-            tenant: tenant.clone(),
-        })
-    }
-}
-
-/// One counted connection; dropping it frees the slot.
-struct TenantSlot {
-    counts: Arc<ConnectionCounts>,
-    tenant: TenantId,
-}
-
-impl Drop for TenantSlot {
-    fn drop(&mut self) {
-        let mut counts = self.counts.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = counts.get_mut(&self.tenant) {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.tenant);
-            }
-        }
-    }
 }

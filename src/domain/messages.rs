@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{App, MemoryRef, Scope};
+use super::{App, MemoryRef, Scope, no_nul};
 use crate::{
     auth::{Auth, Capability},
     error::{Error, Result},
@@ -60,6 +60,9 @@ impl App {
                 "text",
                 format!("must be at most {MAX_TEXT_CHARS} characters"),
             ));
+        }
+        if let Some(text) = &input.text {
+            no_nul("text", text)?;
         }
         if let Some(payload) = &input.payload {
             let max = self.max_value_bytes(auth).await?;

@@ -14,6 +14,7 @@ mod schedule;
 mod tenants;
 mod text;
 mod users;
+mod value;
 mod watch;
 
 pub use bots::{
@@ -38,6 +39,7 @@ pub use schedule::Schedule;
 pub use tenants::{Tenant, TenantDefaults, TenantSettings};
 pub use text::{Scope, validate_name, validate_optional_text, validate_text};
 pub use users::{UpsertUser, User, UserProfile};
+pub use value::{MAX_VALUE_DEPTH, check_json, no_nul};
 
 use crate::{clock::Clock, events::EventBus, store::Store};
 

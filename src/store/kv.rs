@@ -1,4 +1,5 @@
 use chrono::{DateTime, Utc};
+use entity::StoredJson;
 use entity::kv_entry;
 use sea_orm::{
     ActiveModelTrait,
@@ -24,7 +25,7 @@ fn to_domain(m: kv_entry::Model) -> KvEntry {
     KvEntry {
         bot: (!m.bot_id.is_nil()).then_some(BotId(m.bot_id)),
         key: m.key,
-        value: m.value,
+        value: m.value.0,
         version: m.version,
         expires_at: m.expires_at,
         created_at: m.created_at,
@@ -62,7 +63,7 @@ impl Store {
             tenant_id: Set(tenant.as_str().to_owned()),
             bot_id: Set(bot_column(key.bot)),
             key: Set(key.key.clone()),
-            value: Set(serde_json::Value::Bool(false)),
+            value: Set(StoredJson(serde_json::Value::Bool(false))),
             version: Set(0),
             expires_at: Set(Some(DateTime::<Utc>::UNIX_EPOCH)),
             created_at: Set(now),
@@ -86,7 +87,7 @@ impl Store {
             }
         };
         let mut active = row.into_active_model();
-        active.value = Set(next.value.clone());
+        active.value = Set(StoredJson(next.value.clone()));
         active.version = Set(next.version);
         active.expires_at = Set(next.expires_at);
         active.created_at = Set(next.created_at);

@@ -3,6 +3,7 @@
 //! IMMEDIATE transaction already admits one writer), in a fixed order, so
 //! compare-and-set never loses an update and two writers never deadlock.
 use chrono::{DateTime, Utc};
+use entity::StoredJson;
 use entity::{memory, variable};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, IsolationLevel, QueryFilter,
@@ -19,7 +20,7 @@ use crate::{
 pub(super) fn to_variable(m: variable::Model) -> Variable {
     Variable {
         name: m.name,
-        value: m.value,
+        value: m.value.0,
         version: m.version,
         expires_at: m.expires_at,
         created_at: m.created_at,
@@ -156,7 +157,7 @@ impl MemoryTx {
                 owner_id: Set(key.owner_id),
                 name: Set(v.name.clone()),
                 bot_id: Set(memory.bot_id.0),
-                value: Set(v.value.clone()),
+                value: Set(StoredJson(v.value.clone())),
                 version: Set(v.version),
                 expires_at: Set(v.expires_at),
                 created_at: Set(v.created_at),

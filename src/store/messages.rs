@@ -1,4 +1,5 @@
 use chrono::{DateTime, Utc};
+use entity::StoredJson;
 use entity::message;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -28,7 +29,7 @@ fn to_domain(m: message::Model) -> Result<Message> {
         id: m.id,
         direction,
         text: m.text,
-        payload: m.payload,
+        payload: m.payload.map(|p| p.0),
         at: m.at,
     })
 }
@@ -58,7 +59,7 @@ impl Store {
             id: Set(m.id),
             direction: Set(direction_str(m.direction).into()),
             text: Set(m.text.clone()),
-            payload: Set(m.payload.clone()),
+            payload: Set(m.payload.clone().map(StoredJson)),
             at: Set(m.at),
         }
         .insert(&*tx)

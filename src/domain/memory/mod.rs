@@ -15,7 +15,7 @@ use serde_json::Value;
 
 pub use state::{Change, Expiry, MemoryOp, OwnerKey, OwnerMemory, Variable};
 
-use super::{App, Bot, Conversation, EndReason, Scope, validate_name};
+use super::{App, Bot, Conversation, EndReason, Scope, check_json, validate_name};
 use crate::{
     auth::{Auth, Capability},
     error::{Error, Result},
@@ -168,8 +168,9 @@ impl App {
         })
     }
 
-    /// Validates a write: name, value (not null, within the tenant's
-    /// `maxValueBytes`), expiry (in the future).
+    /// Validates a value of any write path (variables, prefill, KV,
+    /// message payloads): not null, storable ([`check_json`]), within the
+    /// tenant's `maxValueBytes`.
     pub(crate) fn check_value(&self, field: &str, value: &Value, max_bytes: i32) -> Result<()> {
         if value.is_null() {
             return Err(Error::bad_input(
@@ -177,6 +178,7 @@ impl App {
                 "a value must not be null: unset the variable instead",
             ));
         }
+        check_json(field, value)?;
         let size = serde_json::to_vec(value)
             .map(|v| v.len())
             .unwrap_or(usize::MAX);
