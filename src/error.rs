@@ -86,14 +86,19 @@ impl Error {
     }
 
     pub fn into_graphql(self) -> async_graphql::Error {
-        if let Error::Internal(cause) = &self {
+        self.to_graphql()
+    }
+
+    /// For errors shared by several fields (a batched load that failed).
+    pub fn to_graphql(&self) -> async_graphql::Error {
+        if let Error::Internal(cause) = self {
             tracing::error!(error = %cause, "internal error");
         }
         let code = self.code();
         let mut error = async_graphql::Error::new(self.public_message());
         error = error.extend_with(|_, ext| {
             ext.set("code", code);
-            if let Error::BadInput { field, .. } = &self {
+            if let Error::BadInput { field, .. } = self {
                 ext.set("field", field.as_str());
             }
         });

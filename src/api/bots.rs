@@ -90,6 +90,7 @@ impl BotQuery {
         Viewer
     }
 
+    #[graphql(complexity = "super::cost::page(first, 20, child_complexity)")]
     async fn bots(
         &self,
         ctx: &Context<'_>,

@@ -14,3 +14,9 @@ pub fn auth<'a>(ctx: &Context<'a>) -> Result<&'a Auth> {
     ctx.data_opt::<Auth>()
         .ok_or_else(|| Error::Unauthenticated("missing bearer token".into()).into())
 }
+
+/// The request's DataLoader (see [`super::loaders`]).
+pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a super::loaders::Loaders> {
+    ctx.data::<super::loaders::Loaders>()
+        .map_err(|_| Error::internal("a request without its loaders").into())
+}

@@ -244,7 +244,8 @@ async fn admit_and_execute(
     } else {
         BatchRequest::Single(requests.remove(0))
     };
-    let run = state.schema.execute_batch(batch.data(auth));
+    let loaders = super::loaders::for_request(state.app.clone(), auth.clone());
+    let run = state.schema.execute_batch(batch.data(auth).data(loaders));
     let response = tokio::time::timeout(state.request_timeout, run)
         .await
         .map_err(|_| {

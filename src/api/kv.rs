@@ -81,6 +81,7 @@ impl KvQuery {
     }
 
     /// Live entries in key order; `prefix` matches literally (no wildcards).
+    #[graphql(complexity = "super::cost::page(first, 50, child_complexity)")]
     async fn kv_entries(
         &self,
         ctx: &Context<'_>,

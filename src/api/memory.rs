@@ -131,6 +131,7 @@ pub struct MemoryQuery;
 
 #[Object]
 impl MemoryQuery {
+    #[graphql(complexity = "super::cost::MEMORY + child_complexity")]
     async fn memory(
         &self,
         ctx: &Context<'_>,

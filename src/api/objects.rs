@@ -5,13 +5,14 @@ use uuid::Uuid;
 
 use super::{
     connection::{ConversationConnection, Node, UserConnection},
-    context::{app, auth},
+    context::{app, auth, loader},
     enums::{ConversationStatus, EndReason, MemoryScope, MessageDirection, PromotionMode, Role},
-    memory::{Memory, memory_of},
+    loaders::{MessageLog, shared_error},
+    memory::Memory,
     scalars::{DateTime, Duration},
 };
 use crate::{
-    domain::{self, ConversationFilter, MemoryRef, PageRequest, Scope},
+    domain::{self, ConversationFilter, OwnerKey, PageRequest, Scope},
     error::Error,
 };
 
@@ -120,16 +121,12 @@ impl Bot {
         self.0.updated_at.into()
     }
     /// Memory shared by all users of the bot (scope BOT).
+    #[graphql(complexity = "super::cost::MEMORY + child_complexity")]
     async fn memory(&self, ctx: &Context<'_>) -> Result<Memory> {
-        let r = MemoryRef {
-            scope: Scope::Bot,
-            bot: Some(self.0.id),
-            user: None,
-            conversation: None,
-        };
-        memory_of(ctx, r).await
+        nested_memory(ctx, Scope::Bot, self.0.id.0).await
     }
 
+    #[graphql(complexity = "super::cost::page(first, 20, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -144,6 +141,7 @@ impl Bot {
         Ok(UserConnection::from_page(users, User))
     }
 
+    #[graphql(complexity = "super::cost::page(first, 20, child_complexity)")]
     async fn conversations(
         &self,
         ctx: &Context<'_>,
@@ -209,16 +207,12 @@ impl User {
         self.0.created_at.into()
     }
     /// Long-term memory (scope USER).
+    #[graphql(complexity = "super::cost::MEMORY + child_complexity")]
     async fn memory(&self, ctx: &Context<'_>) -> Result<Memory> {
-        let r = MemoryRef {
-            scope: Scope::User,
-            bot: None,
-            user: Some(self.0.id),
-            conversation: None,
-        };
-        memory_of(ctx, r).await
+        nested_memory(ctx, Scope::User, self.0.id.0).await
     }
 
+    #[graphql(complexity = "super::cost::page(first, 20, child_complexity)")]
     async fn conversations(
         &self,
         ctx: &Context<'_>,
@@ -252,9 +246,10 @@ impl Conversation {
         self.0.bot_id.0
     }
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        let user = app(ctx)
-            .user(auth(ctx)?, self.0.user_id)
-            .await?
+        let user = loader(ctx)?
+            .load_one(self.0.user_id)
+            .await
+            .map_err(shared_error)?
             .ok_or(Error::NotFound("user"))?;
         Ok(User(user))
     }
@@ -293,28 +288,40 @@ impl Conversation {
         self.0.ended_at.map(Into::into)
     }
     /// Short-term memory (scope CONVERSATION).
+    #[graphql(complexity = "super::cost::MEMORY + child_complexity")]
     async fn memory(&self, ctx: &Context<'_>) -> Result<Memory> {
-        memory_of(
-            ctx,
-            MemoryRef::of_conversation(Scope::Conversation, self.0.id),
-        )
-        .await
+        nested_memory(ctx, Scope::Conversation, self.0.id.0).await
     }
     /// Memory of the current flow (scope TEMP).
+    #[graphql(complexity = "super::cost::MEMORY + child_complexity")]
     async fn temp(&self, ctx: &Context<'_>) -> Result<Memory> {
-        memory_of(ctx, MemoryRef::of_conversation(Scope::Temp, self.0.id)).await
+        nested_memory(ctx, Scope::Temp, self.0.id.0).await
     }
     /// The newest `last` messages, oldest first.
+    #[graphql(complexity = "super::cost::page(last, 20, child_complexity)")]
     async fn messages(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20)] last: Option<i32>,
     ) -> Result<Vec<Message>> {
-        let found = app(ctx)
-            .messages(auth(ctx)?, self.0.id, last.unwrap_or(20))
-            .await?;
-        Ok(found.into_iter().map(Message).collect())
+        let log = MessageLog {
+            conversation: self.0.id,
+            last: last.unwrap_or(20),
+        };
+        let found = loader(ctx)?.load_one(log).await.map_err(shared_error)?;
+        Ok(found.unwrap_or_default().into_iter().map(Message).collect())
     }
+}
+
+/// The `memory`/`temp` of an object the caller has read: batched.
+async fn nested_memory(ctx: &Context<'_>, scope: Scope, owner_id: Uuid) -> Result<Memory> {
+    let key = OwnerKey { scope, owner_id };
+    let memory = loader(ctx)?
+        .load_one(key)
+        .await
+        .map_err(shared_error)?
+        .ok_or(Error::NotFound("memory"))?;
+    Ok(Memory(memory))
 }
 
 pub struct Message(pub domain::Message);

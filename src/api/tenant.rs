@@ -73,6 +73,7 @@ pub struct TenantQuery;
 #[Object]
 impl TenantQuery {
     /// Janitor runs of the caller's tenant, newest first.
+    #[graphql(complexity = "super::cost::page(first, 20, child_complexity)")]
     async fn janitor_runs(
         &self,
         ctx: &Context<'_>,

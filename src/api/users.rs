@@ -59,6 +59,7 @@ impl UserMutation {
     }
 
     /// Everything stored about one user, as JSON.
+    #[graphql(complexity = "super::cost::EXPORT + child_complexity")]
     async fn export_user(&self, ctx: &Context<'_>, id: Uuid) -> Result<Json<serde_json::Value>> {
         Ok(Json(app(ctx).export_user(auth(ctx)?, UserId(id)).await?))
     }

@@ -314,7 +314,10 @@ impl Connection {
         let responses = self
             .state
             .schema
-            .execute_stream(request.data(auth.clone()))
+            .execute_stream(request.data(auth.clone()).data(super::loaders::for_request(
+                self.state.app.clone(),
+                auth.clone(),
+            )))
             .map(Some)
             .chain(futures_util::stream::once(async { None }));
         self.subscriptions.insert(id, responses.boxed());

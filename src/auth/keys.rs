@@ -10,6 +10,7 @@ use jsonwebtoken::{
     jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm},
 };
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{Auth, Role};
@@ -20,8 +21,8 @@ use crate::{
     ids::{BotId, TenantId},
 };
 
-/// The claims botmem reads. `sub`, `tenant` and `exp` are required; `exp`
-/// must be a number (a string is rejected, not skipped).
+/// The claims `botmem token` and the tests sign. Verification reads claims
+/// more liberally, as RFC 7519 allows ([`TokenClaims`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
@@ -77,6 +78,7 @@ impl Verifier {
     }
 
     pub fn verify(&self, token: &str) -> Result<Auth> {
+        refuse_critical_extensions(token)?;
         let header = decode_header(token).map_err(|_| unauthenticated("malformed token"))?;
         let candidates = self.keys.iter().filter(|k| {
             k.algorithm == header.alg
@@ -84,17 +86,19 @@ impl Verifier {
         });
         let mut last_error = unauthenticated("token algorithm or key is not accepted");
         for key in candidates {
-            match decode::<Claims>(token, &key.key, &self.validation(key.algorithm)) {
-                Ok(data) => return self.authorize(data.claims),
+            match decode::<Map<String, Value>>(token, &key.key, &self.validation(key.algorithm)) {
+                Ok(data) => return self.authorize(TokenClaims::read(data.claims)?),
                 Err(e) => last_error = unauthenticated(&describe(&e)),
             }
         }
         Err(last_error)
     }
 
+    /// Signature, `iss` and `aud` (a string or an array, RFC 7519 4.1.3);
+    /// the other claims are read by [`TokenClaims::read`].
     fn validation(&self, algorithm: Algorithm) -> Validation {
         let mut v = Validation::new(algorithm);
-        v.set_required_spec_claims(&["exp", "sub"]);
+        v.set_required_spec_claims::<&str>(&[]);
         // Time claims are checked in `authorize`, against the injected clock.
         v.validate_exp = false;
         v.validate_nbf = false;
@@ -112,16 +116,14 @@ impl Verifier {
         v
     }
 
-    fn authorize(&self, claims: Claims) -> Result<Auth> {
-        let now = self.clock.now().timestamp();
-        if now > claims.exp.saturating_add(self.leeway_secs) {
+    fn authorize(&self, claims: TokenClaims) -> Result<Auth> {
+        let now = self.clock.now().timestamp() as f64;
+        let leeway = self.leeway_secs as f64;
+        if now > claims.exp + leeway {
             return Err(unauthenticated("token expired"));
         }
-        if matches!(claims.nbf, Some(nbf) if now.saturating_add(self.leeway_secs) < nbf) {
+        if matches!(claims.nbf, Some(nbf) if now + leeway < nbf) {
             return Err(unauthenticated("token not valid yet"));
-        }
-        if claims.sub.is_empty() {
-            return Err(unauthenticated("token has an empty sub claim"));
         }
         let tenant = TenantId::parse(&claims.tenant)
             .map_err(|_| unauthenticated("token has an invalid tenant claim"))?;
@@ -137,9 +139,84 @@ impl Verifier {
             tenant,
             roles,
             bots: claims.bots.map(|ids| ids.into_iter().map(BotId).collect()),
-            expires_at: DateTime::<Utc>::from_timestamp(claims.exp, 0)
+            // `as` saturates: an exp of 1e300 is "never", not a wrap-around.
+            expires_at: DateTime::<Utc>::from_timestamp(claims.exp.floor() as i64, 0)
                 .unwrap_or(DateTime::<Utc>::MAX_UTC),
         })
+    }
+}
+
+/// The claims of a verified token, read with a message for each way one
+/// can be wrong. `exp`/`nbf` are NumericDates: any JSON number (RFC 7519 2).
+struct TokenClaims {
+    sub: String,
+    tenant: String,
+    roles: Vec<String>,
+    exp: f64,
+    nbf: Option<f64>,
+    bots: Option<Vec<Uuid>>,
+}
+
+impl TokenClaims {
+    fn read(mut claims: Map<String, Value>) -> Result<TokenClaims> {
+        let mut take = |name: &str| claims.remove(name).filter(|v| !v.is_null());
+        let text = |name: &str, value: Option<Value>| match value {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s),
+            Some(_) => Err(unauthenticated(&format!(
+                "token {name} claim must be a non-empty string"
+            ))),
+            None => Err(unauthenticated(&format!("token lacks the {name} claim"))),
+        };
+        let date = |name: &str, value: Option<Value>| match value {
+            Some(Value::Number(n)) => Ok(n.as_f64()),
+            Some(_) => Err(unauthenticated(&format!(
+                "token {name} claim must be a number of seconds since 1970"
+            ))),
+            None => Ok(None),
+        };
+        let sub = text("sub", take("sub"))?;
+        let tenant = text("tenant", take("tenant"))?;
+        let exp = date("exp", take("exp"))?
+            .ok_or_else(|| unauthenticated("token lacks the exp claim"))?;
+        let nbf = date("nbf", take("nbf"))?;
+        let roles = match take("roles") {
+            None => vec![],
+            Some(value) => serde_json::from_value(value)
+                .map_err(|_| unauthenticated("token roles claim must be an array of strings"))?,
+        };
+        let bots = match take("bots") {
+            None => None,
+            Some(value) => Some(
+                serde_json::from_value(value)
+                    .map_err(|_| unauthenticated("token bots claim must be an array of UUIDs"))?,
+            ),
+        };
+        Ok(TokenClaims {
+            sub,
+            tenant,
+            roles,
+            exp,
+            nbf,
+            bots,
+        })
+    }
+}
+
+/// RFC 7515 4.1.11: a recipient must refuse a token whose `crit` header
+/// names an extension it does not understand; botmem understands none.
+fn refuse_critical_extensions(token: &str) -> Result<()> {
+    use base64::Engine;
+    let header = token.split('.').next().unwrap_or_default();
+    let header: Map<String, Value> = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.trim_end_matches('='))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| unauthenticated("malformed token header"))?;
+    match header.get("crit") {
+        None => Ok(()),
+        Some(crit) => Err(unauthenticated(&format!(
+            "token header marks extensions as critical (crit: {crit}); this server supports none"
+        ))),
     }
 }
 
@@ -155,7 +232,8 @@ fn describe(error: &jsonwebtoken::errors::Error) -> String {
         InvalidAudience => "token audience is not accepted".into(),
         MissingRequiredClaim(claim) => format!("token lacks the {claim} claim"),
         InvalidAlgorithm => "token algorithm is not accepted".into(),
-        Json(_) => "token claims are invalid (sub, tenant and a numeric exp are required)".into(),
+        InvalidClaimFormat(claim) => format!("token {claim} claim has the wrong type"),
+        Json(_) => "token claims are not a JSON object".into(),
         _ => "invalid token".into(),
     }
 }

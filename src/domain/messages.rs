@@ -114,20 +114,33 @@ impl App {
         conversation: ConversationId,
         last: i32,
     ) -> Result<Vec<Message>> {
-        if !(0..=MAX_MESSAGES_READ).contains(&last) {
-            return Err(Error::bad_input(
-                "last",
-                format!("must be between 0 and {MAX_MESSAGES_READ}"),
-            ));
-        }
         self.resolve(
             auth,
             Capability::Read,
             &MemoryRef::of_conversation(Scope::Conversation, conversation),
         )
         .await?;
+        let mut logs = self.message_logs(auth, &[conversation], last).await?;
+        Ok(logs.remove(&conversation).unwrap_or_default())
+    }
+
+    /// The newest `last` messages of each conversation, in one read: the
+    /// nested `messages` of a page of conversations the caller has read.
+    pub async fn message_logs(
+        &self,
+        auth: &Auth,
+        conversations: &[ConversationId],
+        last: i32,
+    ) -> Result<std::collections::HashMap<ConversationId, Vec<Message>>> {
+        auth.require(Capability::Read)?;
+        if !(0..=MAX_MESSAGES_READ).contains(&last) {
+            return Err(Error::bad_input(
+                "last",
+                format!("must be between 0 and {MAX_MESSAGES_READ}"),
+            ));
+        }
         self.store
-            .messages(&auth.tenant, conversation, last as u64)
+            .messages(&auth.tenant, conversations, last as usize)
             .await
     }
 }

@@ -31,7 +31,7 @@ pub use kv::{KvEntry, KvKey, KvWrite};
 pub use memory::{
     Change, Expiry, Memory, MemoryOp, MemoryRef, OwnerKey, OwnerMemory, Variable, VariableWrite,
 };
-pub use messages::{Direction, Message, NewMessage};
+pub use messages::{Direction, MAX_MESSAGES_READ, Message, NewMessage};
 pub use page::{
     Page, PageRequest, decode_cursor, decode_key_cursor, encode_cursor, encode_key_cursor,
 };

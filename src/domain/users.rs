@@ -101,6 +101,16 @@ impl App {
         Ok(user.filter(|u| auth.may_see_bot(u.bot_id)))
     }
 
+    /// Several users in one read (the `user` of a page of conversations).
+    pub async fn users(&self, auth: &Auth, ids: &[UserId]) -> Result<Vec<User>> {
+        auth.require(Capability::Read)?;
+        let users = self.store.find_users(&auth.tenant, ids).await?;
+        Ok(users
+            .into_iter()
+            .filter(|u| auth.may_see_bot(u.bot_id))
+            .collect())
+    }
+
     pub async fn bot_users(
         &self,
         auth: &Auth,

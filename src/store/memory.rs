@@ -52,38 +52,58 @@ impl Store {
         })
     }
 
-    /// The memory's version and live variables, from one snapshot.
-    pub async fn read_memory(
+    /// Versions and live variables of several memories, from one snapshot
+    /// (two statements whatever the number of memories). Memories of bots
+    /// outside `visible` are left out.
+    pub async fn read_memories(
         &self,
         tenant: &TenantId,
-        key: OwnerKey,
+        keys: &[OwnerKey],
+        visible: impl Fn(BotId) -> bool,
         now: DateTime<Utc>,
-    ) -> Result<(i64, Vec<Variable>)> {
-        let tx = self
-            .db
-            .begin_with_config(Some(IsolationLevel::RepeatableRead), None)
+    ) -> Result<Vec<(OwnerKey, i64, Vec<Variable>)>> {
+        let owners: Vec<uuid::Uuid> = keys.iter().map(|k| k.owner_id).collect();
+        let scopes: std::collections::BTreeSet<&str> =
+            keys.iter().map(|k| k.scope.as_str()).collect();
+        // SQLite reads one snapshot in any transaction (and warns when asked
+        // for an isolation level); PostgreSQL needs REPEATABLE READ for it.
+        let isolation = (!self.is_sqlite()).then_some(IsolationLevel::RepeatableRead);
+        let tx = self.db.begin_with_config(isolation, None).await?;
+        let versions = scoped::<memory::Entity>(tenant)
+            .filter(memory::Column::OwnerId.is_in(owners.clone()))
+            .filter(memory::Column::Scope.is_in(scopes.iter().copied()))
+            .all(&tx)
             .await?;
-        let version =
-            of_owner::<memory::Entity>(tenant, key, memory::Column::Scope, memory::Column::OwnerId)
-                .one(&tx)
-                .await?
-                .map_or(0, |m| m.version);
-        let rows = of_owner::<variable::Entity>(
-            tenant,
-            key,
-            variable::Column::Scope,
-            variable::Column::OwnerId,
-        )
-        .filter(
-            sea_orm::Condition::any()
-                .add(variable::Column::ExpiresAt.is_null())
-                .add(variable::Column::ExpiresAt.gt(now)),
-        )
-        .order_by_asc(variable::Column::Name)
-        .all(&tx)
-        .await?;
+        let rows = scoped::<variable::Entity>(tenant)
+            .filter(variable::Column::OwnerId.is_in(owners))
+            .filter(variable::Column::Scope.is_in(scopes.iter().copied()))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(variable::Column::ExpiresAt.is_null())
+                    .add(variable::Column::ExpiresAt.gt(now)),
+            )
+            .order_by_asc(variable::Column::Name)
+            .all(&tx)
+            .await?;
         tx.commit().await?;
-        Ok((version, rows.into_iter().map(to_variable).collect()))
+        let mut found: std::collections::BTreeMap<OwnerKey, (i64, Vec<Variable>)> =
+            keys.iter().map(|k| (*k, (0, vec![]))).collect();
+        let key_of =
+            |scope: &str, owner_id| Scope::parse(scope).map(|scope| OwnerKey { scope, owner_id });
+        for m in versions.into_iter().filter(|m| visible(BotId(m.bot_id))) {
+            if let Some(entry) = key_of(&m.scope, m.owner_id).and_then(|k| found.get_mut(&k)) {
+                entry.0 = m.version;
+            }
+        }
+        for v in rows.into_iter().filter(|v| visible(BotId(v.bot_id))) {
+            if let Some(entry) = key_of(&v.scope, v.owner_id).and_then(|k| found.get_mut(&k)) {
+                entry.1.push(to_variable(v));
+            }
+        }
+        Ok(found
+            .into_iter()
+            .map(|(key, (version, variables))| (key, version, variables))
+            .collect())
     }
 }
 

@@ -1,4 +1,6 @@
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
 use entity::StoredJson;
 use entity::message;
 use sea_orm::{
@@ -87,19 +89,30 @@ impl Store {
         Ok(())
     }
 
+    /// The newest `last` messages of each conversation, oldest first, in
+    /// one statement. Appends trim each log to its bot's `lastMessagesKept`,
+    /// so reading whole logs and cutting here stays bounded.
     pub async fn messages(
         &self,
         tenant: &TenantId,
-        conversation: ConversationId,
-        last: u64,
-    ) -> Result<Vec<Message>> {
-        let mut rows = scoped::<message::Entity>(tenant)
-            .filter(message::Column::ConversationId.eq(conversation.0))
+        conversations: &[ConversationId],
+        last: usize,
+    ) -> Result<HashMap<ConversationId, Vec<Message>>> {
+        let rows = scoped::<message::Entity>(tenant)
+            .filter(message::Column::ConversationId.is_in(conversations.iter().map(|c| c.0)))
             .order_by_desc(message::Column::Id)
-            .limit(last)
             .all(&self.db)
             .await?;
-        rows.reverse();
-        rows.into_iter().map(to_domain).collect()
+        let mut logs: HashMap<ConversationId, Vec<Message>> =
+            conversations.iter().map(|c| (*c, vec![])).collect();
+        for row in rows {
+            if let Some(log) = logs.get_mut(&ConversationId(row.conversation_id))
+                && log.len() < last
+            {
+                log.push(to_domain(row)?);
+            }
+        }
+        logs.values_mut().for_each(|log| log.reverse());
+        Ok(logs)
     }
 }

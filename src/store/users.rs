@@ -139,6 +139,16 @@ impl Store {
             .map(to_domain))
     }
 
+    pub async fn find_users(&self, tenant: &TenantId, ids: &[UserId]) -> Result<Vec<User>> {
+        Ok(scoped::<user::Entity>(tenant)
+            .filter(user::Column::Id.is_in(ids.iter().map(|id| id.0)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(to_domain)
+            .collect())
+    }
+
     pub async fn list_users(
         &self,
         tenant: &TenantId,

@@ -56,15 +56,35 @@ impl App {
     }
 
     async fn read_memory(&self, auth: &Auth, key: super::OwnerKey) -> Result<Memory> {
-        let (version, variables) = self
+        self.memories(auth, &[key])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::internal("a read memory went missing"))
+    }
+
+    /// Several memories in one snapshot: the nested `memory` fields of a
+    /// page of bots, users or conversations. Their owners were read with
+    /// the caller's auth already; the store still keeps to the tenant, and
+    /// rows of bots outside the token's `bots` claim are left out.
+    pub async fn memories(&self, auth: &Auth, keys: &[super::OwnerKey]) -> Result<Vec<Memory>> {
+        auth.require(Capability::Read)?;
+        let read = self
             .store
-            .read_memory(&auth.tenant, key, self.clock.now())
+            .read_memories(
+                &auth.tenant,
+                keys,
+                |bot| auth.may_see_bot(bot),
+                self.clock.now(),
+            )
             .await?;
-        Ok(Memory {
-            key,
-            version,
-            variables,
-        })
+        Ok(read
+            .into_iter()
+            .map(|(key, version, variables)| Memory {
+                key,
+                version,
+                variables,
+            })
+            .collect())
     }
 
     pub async fn variable(
