@@ -317,3 +317,74 @@ async fn bots_claim_limits_the_token_to_those_bots() {
         "FORBIDDEN",
     );
 }
+
+/// RFC 7519/7515 interoperability: `aud` as an array, NumericDates that are
+/// not integers, `crit` refused; every refusal names its reason.
+#[tokio::test]
+async fn tokens_follow_rfc_7519_and_7515() {
+    let s = TestServer::start_with(|c| c.jwt_audience = Some("botmem".into())).await;
+    let key = EncodingKey::from_secret(SECRET.as_bytes());
+    let now = s.clock.now().timestamp() as f64;
+    let base = json!({ "sub": "a", "tenant": "t1", "roles": ["viewer"], "aud": "botmem" });
+    let with = |extra: serde_json::Value| {
+        let mut claims = base.clone();
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap()
+    };
+    for accepted in [
+        json!({ "exp": now + 3600.5, "aud": ["other", "botmem"] }),
+        json!({ "exp": now + 3600.0, "nbf": now - 0.25 }),
+        json!({ "exp": 1e300 }),
+    ] {
+        let (status, body) = status_and_body(&s, Some(&with(accepted.clone()))).await;
+        assert_eq!(status, 200, "{accepted}: {body}");
+    }
+    for (refused, reason) in [
+        (json!({ "exp": now + 3600.0, "aud": ["other"] }), "audience"),
+        (json!({ "exp": now - 3600.5 }), "expired"),
+        (json!({ "exp": "soon" }), "exp claim must be a number"),
+        (json!({}), "lacks the exp claim"),
+        (
+            json!({ "exp": now + 3600.0, "nbf": now + 600.5 }),
+            "not valid yet",
+        ),
+        (
+            json!({ "exp": now + 3600.0, "roles": "admin" }),
+            "roles claim",
+        ),
+        (json!({ "exp": now + 3600.0, "sub": 7 }), "sub claim"),
+    ] {
+        let (status, body) = status_and_body(&s, Some(&with(refused.clone()))).await;
+        assert_eq!(status, 401, "{refused}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{refused}: {message}");
+        assert!(!message.contains(SECRET), "{message}");
+    }
+    // An unknown critical extension must be refused even when signed.
+    let header_json = json!({ "alg": "HS256", "typ": "JWT", "crit": ["exp-ext"], "exp-ext": true });
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header_json).unwrap()),
+        URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(
+                &json!({ "sub": "a", "tenant": "t1", "aud": "botmem", "exp": now + 3600.0 })
+            )
+            .unwrap()
+        )
+    );
+    let signature =
+        jsonwebtoken::crypto::sign(signing_input.as_bytes(), &key, Algorithm::HS256).unwrap();
+    let token = format!("{signing_input}.{signature}");
+    let (status, body) = status_and_body(&s, Some(&token)).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("crit"),
+        "{body}"
+    );
+}

@@ -281,6 +281,13 @@ async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: 
     let Some(media) = negotiate(&headers) else {
         return StatusCode::NOT_ACCEPTABLE.into_response();
     };
+    // async-graphql reads `[]` as one empty request; it is an empty batch.
+    if body.trim_ascii_start().starts_with(b"[")
+        && serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&body).is_ok_and(|b| b.is_empty())
+    {
+        let error = Error::bad_input("batch", "an empty batch has nothing to run");
+        return error_response(StatusCode::BAD_REQUEST, media, error);
+    }
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(e) => {

@@ -14,6 +14,7 @@ pub mod limits;
 mod loaders;
 mod memory;
 mod objects;
+mod order;
 mod scalars;
 mod subscriptions;
 mod tenant;
@@ -50,6 +51,7 @@ pub type BotmemSchema = Schema<Query, Mutation, SubscriptionRoot>;
 fn builder() -> SchemaBuilder<Query, Mutation, SubscriptionRoot> {
     Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
         .extension(codes::ErrorCodes)
+        .extension(order::FieldOrder)
 }
 
 /// Depth and cost limits keep one operation from fanning out without end;

@@ -99,8 +99,10 @@ impl App {
         run
     }
 
+    /// Runs span all the tenant's bots: a token limited to some bots may
+    /// not read them.
     pub async fn janitor_runs(&self, auth: &Auth, page: PageRequest) -> Result<Page<JanitorRun>> {
-        auth.require(Capability::Read)?;
+        auth.require_unrestricted(Capability::Read)?;
         self.store.janitor_runs(&auth.tenant, &page).await
     }
 

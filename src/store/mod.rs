@@ -92,6 +92,12 @@ impl Store {
             .max_connections(config.db_max_connections)
             .sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(10));
+        if !config.is_sqlite() && config.db_statement_timeout_secs > 0 {
+            let timeout = format!("{}s", config.db_statement_timeout_secs);
+            options.map_sqlx_postgres_opts(move |o| {
+                o.options([("statement_timeout", timeout.as_str())])
+            });
+        }
         if config.is_sqlite() {
             // One writer at a time is SQLite's rule; WAL lets readers go on
             // meanwhile, and the busy timeout makes writers queue, not fail.

@@ -103,7 +103,9 @@ impl App {
         r: &MemoryRef,
         write: VariableWrite,
     ) -> Result<Variable> {
-        let mut set = self.set_variables(auth, vec![(r.clone(), write)]).await?;
+        let mut set = self
+            .write_variables(auth, vec![(r.clone(), write)], |_| "input".into())
+            .await?;
         set.pop()
             .ok_or_else(|| Error::internal("setVariables returned nothing"))
     }
@@ -114,6 +116,17 @@ impl App {
         auth: &Auth,
         writes: Vec<(MemoryRef, VariableWrite)>,
     ) -> Result<Vec<Variable>> {
+        self.write_variables(auth, writes, |i| format!("inputs[{i}]"))
+            .await
+    }
+
+    /// `field` names the i-th write in errors, as the caller's input does.
+    async fn write_variables(
+        &self,
+        auth: &Auth,
+        writes: Vec<(MemoryRef, VariableWrite)>,
+        field: impl Fn(usize) -> String,
+    ) -> Result<Vec<Variable>> {
         auth.require(Capability::Write)?;
         if writes.is_empty() {
             return Ok(vec![]);
@@ -121,8 +134,7 @@ impl App {
         let max = self.max_value_bytes(auth).await?;
         let mut planned = Vec::with_capacity(writes.len());
         for (i, (r, write)) in writes.into_iter().enumerate() {
-            let field = format!("inputs[{i}]");
-            self.check_write(&field, &write, max)?;
+            self.check_write(&field(i), &write, max)?;
             let target = self.resolve(auth, Capability::Write, &r).await?;
             planned.push((target, write));
         }

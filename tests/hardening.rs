@@ -1,0 +1,649 @@
+//! One test per defect of the hardening issue, on the database the suite
+//! runs against: the repro, then that the server still answers `/healthz`
+//! quickly and another tenant is served meanwhile.
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use sea_orm::{ActiveValue::Set, EntityTrait};
+use serde_json::{Value, json};
+
+const SET: &str =
+    "mutation($input: SetVariableInput!) { setVariable(input: $input) { value version } }";
+const MEMORY: &str =
+    "query($ref: MemoryRef!) { memory(ref: $ref) { version json variables { name value } } }";
+
+struct World {
+    s: TestServer,
+    token: String,
+    bot: String,
+    user: String,
+    conversation: String,
+}
+
+impl World {
+    async fn new() -> World {
+        World::start_with(|_| {}).await
+    }
+
+    async fn start_with(adjust: impl FnOnce(&mut botmem::Config)) -> World {
+        let s = TestServer::start_with(adjust).await;
+        let token = s.admin("t1");
+        let bot = s.create_bot(&token, "bot").await;
+        let c = s.start_conversation(&token, &bot, "u1").await;
+        World {
+            user: c["user"]["id"].as_str().unwrap().to_owned(),
+            conversation: c["id"].as_str().unwrap().to_owned(),
+            s,
+            token,
+            bot,
+        }
+    }
+
+    fn user_ref(&self) -> Value {
+        json!({ "scope": "USER", "userId": self.user })
+    }
+
+    async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.s.gql(&self.token, query, variables).await
+    }
+
+    /// Another tenant's request succeeds.
+    async fn other_tenant_is_served(&self) {
+        let other = self.s.admin("bystander");
+        let started = Instant::now();
+        let data = self.s.ok(&other, "{ viewer { subject } }", json!({})).await;
+        assert_eq!(data["viewer"]["subject"], "tester");
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    async fn healthz_ms(&self) -> u128 {
+        let started = Instant::now();
+        let r = self
+            .s
+            .http()
+            .get(self.s.url("/healthz"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        started.elapsed().as_millis()
+    }
+}
+
+fn nested(levels: usize) -> Value {
+    (0..levels).fold(json!(1), |v, _| json!([v]))
+}
+
+fn field(body: &Value) -> String {
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// `fragment F_i { ...F_{i-1} ...F_{i-1} }`: 2^depth fields from ~1 KB.
+fn fragment_bomb(depth: usize) -> String {
+    let mut q =
+        format!("query {{ ...F{depth} }}\nfragment F0 on Query {{ viewer {{ subject }} }}\n");
+    for i in 1..=depth {
+        q += &format!("fragment F{i} on Query {{ ...F{} ...F{} }}\n", i - 1, i - 1);
+    }
+    q
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exponential_fragments_are_refused_in_milliseconds() {
+    let w = World::new().await;
+    let viewer = w.s.token("t1", "viewer");
+    let bombs: Vec<_> = [22, 26, 30, 60]
+        .into_iter()
+        .map(|depth| {
+            let (s, token) = (w.s.http().clone(), viewer.clone());
+            let url = w.s.url("/graphql");
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let body: Value = s
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("accept", "application/json")
+                    .json(&json!({ "query": fragment_bomb(depth) }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                (started.elapsed(), body)
+            })
+        })
+        .collect();
+    let healthz = w.healthz_ms().await;
+    w.other_tenant_is_served().await;
+    for bomb in bombs {
+        let (took, body) = bomb.await.unwrap();
+        assert_code(&body, "BAD_USER_INPUT");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("BOTMEM_MAX_QUERY_FIELDS"), "{message}");
+        assert!(took < Duration::from_millis(500), "refused after {took:?}");
+    }
+    assert!(healthz < 100, "/healthz took {healthz} ms");
+    // The same shape within the bounds still runs.
+    let small = w.s.ok(&viewer, &fragment_bomb(3), json!({})).await;
+    assert_eq!(small["viewer"]["subject"], "tester");
+}
+
+#[tokio::test]
+async fn oversized_and_overnested_documents_are_refused() {
+    let w = World::start_with(|c| c.max_query_bytes = 4096).await;
+    let big = format!("{{ {} }}", "__typename ".repeat(1000));
+    let body = w.gql(&big, json!({})).await;
+    assert_code(&body, "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("BOTMEM_MAX_QUERY_BYTES")
+    );
+    // Nesting that would recurse in the parser is refused before parsing.
+    let deep = format!("{{ viewer(x: {}1{}) }}", "[".repeat(500), "]".repeat(500));
+    let body = w.gql(&deep, json!({})).await;
+    assert_code(&body, "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("BOTMEM_MAX_QUERY_NESTING")
+    );
+    let aliases: String = (0..150).map(|i| format!("a{i}: __typename ")).collect();
+    assert_code(
+        &w.gql(&format!("{{ {aliases} }}"), json!({})).await,
+        "BAD_USER_INPUT",
+    );
+    let cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
+    assert_code(&w.gql(cycle, json!({})).await, "BAD_USER_INPUT");
+    w.other_tenant_is_served().await;
+}
+
+#[tokio::test]
+async fn values_nested_too_deep_are_refused_on_every_write_path() {
+    let w = World::new().await;
+    let too_deep = nested(botmem::domain::MAX_VALUE_DEPTH + 1);
+    let conversation = json!({ "scope": "CONVERSATION", "conversationId": w.conversation });
+    let attempts: Vec<(&str, Value, &str)> = vec![
+        (
+            SET,
+            json!({ "input": { "ref": w.user_ref(), "name": "x", "value": too_deep } }),
+            "input.value",
+        ),
+        (
+            "mutation($i: [SetVariableInput!]!) { setVariables(inputs: $i) { version } }",
+            json!({ "i": [{ "ref": w.user_ref(), "name": "ok", "value": 1 },
+                          { "ref": w.user_ref(), "name": "x", "value": too_deep }] }),
+            "inputs[1].value",
+        ),
+        (
+            "mutation($r: MemoryRef!, $s: JSON) { patchMemory(ref: $r, set: $s) { version } }",
+            json!({ "r": conversation, "s": { "x": too_deep } }),
+            "set.x",
+        ),
+        (
+            "mutation($r: MemoryRef!, $m: JSON!) { replaceMemory(ref: $r, memory: $m) { version } }",
+            json!({ "r": conversation, "m": { "x": too_deep } }),
+            "memory.x",
+        ),
+        (
+            "mutation($b: UUID!, $m: JSON) { startConversation(input: { botId: $b, channel: \"web\", externalId: \"u2\", memory: $m }) { id } }",
+            json!({ "b": w.bot, "m": { "x": too_deep } }),
+            "memory.x",
+        ),
+        (
+            "mutation($b: UUID, $v: JSON!) { kvSet(input: { botId: $b, key: \"k\", value: $v }) { version } }",
+            json!({ "b": w.bot, "v": too_deep }),
+            "value",
+        ),
+        (
+            "mutation($c: UUID!, $p: JSON) { appendMessage(conversationId: $c, input: { direction: INCOMING, payload: $p }) { id } }",
+            json!({ "c": w.conversation, "p": too_deep }),
+            "payload",
+        ),
+    ];
+    for (query, variables, expected_field) in attempts {
+        let body = w.gql(query, variables).await;
+        assert_code(&body, "BAD_USER_INPUT");
+        assert_eq!(field(&body), expected_field, "{body:#}");
+    }
+    // The same depth as a GraphQL literal.
+    let literal = format!(
+        "mutation {{ setVariable(input: {{ ref: {{ scope: USER, userId: \"{}\" }}, name: \"x\", value: {} }}) {{ version }} }}",
+        w.user, too_deep
+    );
+    let body = w.gql(&literal, json!({})).await;
+    assert_code(&body, "BAD_USER_INPUT");
+    assert_eq!(field(&body), "input.value");
+    // Nothing was written, and the deepest allowed value reads back.
+    let memory = w.gql(MEMORY, json!({ "ref": w.user_ref() })).await;
+    assert_eq!(memory["data"]["memory"]["version"], 0, "{memory:#}");
+    let deepest = nested(botmem::domain::MAX_VALUE_DEPTH);
+    let set = w
+        .gql(
+            SET,
+            json!({ "input": { "ref": w.user_ref(), "name": "deep", "value": deepest } }),
+        )
+        .await;
+    assert_eq!(set["data"]["setVariable"]["value"], deepest, "{set:#}");
+    let memory = w.gql(MEMORY, json!({ "ref": w.user_ref() })).await;
+    assert_eq!(memory["data"]["memory"]["json"]["deep"], deepest);
+    w.other_tenant_is_served().await;
+}
+
+/// A row stored before the depth limit (or by hand) must not make its
+/// memory unreadable: it reads as a placeholder and can be removed.
+#[tokio::test]
+async fn a_stored_value_too_deep_to_parse_still_serves_and_can_be_removed() {
+    let w = World::new().await;
+    w.gql(
+        SET,
+        json!({ "input": { "ref": w.user_ref(), "name": "fine", "value": "ok" } }),
+    )
+    .await;
+    let db = sea_orm::Database::connect(&w.s.config.database_url)
+        .await
+        .unwrap();
+    let now = w.s.clock.now();
+    let row = entity::variable::ActiveModel {
+        tenant_id: Set("t1".into()),
+        scope: Set("user".into()),
+        owner_id: Set(w.user.parse().unwrap()),
+        name: Set("poison".into()),
+        bot_id: Set(w.bot.parse().unwrap()),
+        // Built, not parsed: serde_json would refuse to parse it.
+        value: Set(entity::StoredJson(nested(300))),
+        version: Set(1),
+        expires_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    entity::variable::Entity::insert(row)
+        .exec(&db)
+        .await
+        .unwrap();
+    let memory = w.gql(MEMORY, json!({ "ref": w.user_ref() })).await;
+    assert!(memory.get("errors").is_none(), "{memory:#}");
+    assert_eq!(memory["data"]["memory"]["json"]["fine"], "ok");
+    assert_eq!(
+        memory["data"]["memory"]["json"]["poison"],
+        entity::UNREADABLE
+    );
+    let export = w
+        .gql(
+            "mutation($id: UUID!) { exportUser(id: $id) }",
+            json!({ "id": w.user }),
+        )
+        .await;
+    assert!(export.get("errors").is_none(), "{export:#}");
+    let run = w.gql("mutation { runJanitor { error } }", json!({})).await;
+    assert_eq!(run["data"]["runJanitor"]["error"], Value::Null, "{run:#}");
+    let unset = w
+        .gql(
+            "mutation($r: MemoryRef!) { unsetVariable(ref: $r, name: \"poison\") }",
+            json!({ "r": w.user_ref() }),
+        )
+        .await;
+    assert_eq!(unset["data"]["unsetVariable"], true, "{unset:#}");
+    let memory = w.gql(MEMORY, json!({ "ref": w.user_ref() })).await;
+    assert_eq!(memory["data"]["memory"]["json"], json!({ "fine": "ok" }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_over_its_cost_is_refused_before_it_runs() {
+    let w = World::new().await;
+    let viewer = w.s.token("t1", "viewer");
+    let one = "bots(first: 100) { edges { node { users(first: 100) { edges { node { id memory { json } } } } } } }";
+    let ten: String = (0..10).map(|i| format!("a{i}: {one} ")).collect();
+    for query in [format!("{{ {one} }}"), format!("{{ {ten} }}")] {
+        let started = Instant::now();
+        let body = w.s.gql(&viewer, &query, json!({})).await;
+        assert_code(&body, "BAD_USER_INPUT");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("complex"),
+            "{body:#}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+    // Within the limit, nested memories of many users come back whole.
+    for i in 0..30 {
+        let c =
+            w.s.start_conversation(&w.token, &w.bot, &format!("user{i}"))
+                .await;
+        let user = c["user"]["id"].as_str().unwrap();
+        let set = w
+            .gql(SET, json!({ "input": { "ref": { "scope": "USER", "userId": user }, "name": "n", "value": i } }))
+            .await;
+        assert!(set.get("errors").is_none(), "{set:#}");
+        w.gql(
+            "mutation($c: UUID!) { appendMessage(conversationId: $c, input: { direction: INCOMING, text: \"hi\" }) { id } }",
+            json!({ "c": c["id"] }),
+        )
+        .await;
+    }
+    let page = w
+        .s
+        .ok(
+            &viewer,
+            "{ bots(first: 1) { edges { node { conversations(first: 40) { edges { node {
+                 user { externalId memory { json } } memory { version } temp { version } messages { text } } } } } } } }",
+            json!({}),
+        )
+        .await;
+    let conversations = page["bots"]["edges"][0]["node"]["conversations"]["edges"]
+        .as_array()
+        .unwrap();
+    assert_eq!(conversations.len(), 31);
+    for c in conversations {
+        let user = &c["node"]["user"];
+        let external = user["externalId"].as_str().unwrap();
+        if let Some(i) = external.strip_prefix("user") {
+            assert_eq!(user["memory"]["json"]["n"], i.parse::<i64>().unwrap());
+            assert_eq!(c["node"]["messages"], json!([{ "text": "hi" }]));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_over_its_rate_gets_429_and_others_do_not() {
+    let w = World::start_with(|c| {
+        c.tenant_requests_per_sec = 1;
+        c.tenant_burst = 3;
+    })
+    .await;
+    let mut limited = None;
+    for _ in 0..5 {
+        let r =
+            w.s.http()
+                .post(w.s.url("/graphql"))
+                .bearer_auth(&w.token)
+                .json(&json!({ "query": "{ __typename }" }))
+                .send()
+                .await
+                .unwrap();
+        if r.status() == 429 {
+            limited = Some(r);
+            break;
+        }
+    }
+    let r = limited.expect("the sixth request within a second is over a burst of 3");
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After: {retry}");
+    assert_code(&r.json().await.unwrap(), "RATE_LIMITED");
+    w.other_tenant_is_served().await;
+}
+
+/// Tenant A floods; tenant B's latency stays within 3x of quiet, with no
+/// error. A's surplus waits in A's own queue, then is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_tenants_flood_does_not_fail_or_stall_another() {
+    // B reads one request at a time (~250/s here), under the rate; A's
+    // flood is capped by the same rate and in-flight limit.
+    let w = World::start_with(|c| {
+        c.tenant_requests_per_sec = 400;
+        c.tenant_burst = 100;
+        c.tenant_max_concurrent = 4;
+        c.tenant_queue_timeout_ms = 20;
+    })
+    .await;
+    let b = w.s.admin("tenant-b");
+    let b_bot = w.s.create_bot(&b, "b").await;
+    let read = "query($id: UUID!) { bot(id: $id) { name memory { version } } }";
+    let measure = |n: usize| {
+        let (s, b, b_bot) = (&w.s, b.clone(), b_bot.clone());
+        async move {
+            let mut took = vec![];
+            for _ in 0..n {
+                let started = Instant::now();
+                let body = s.gql(&b, read, json!({ "id": b_bot })).await;
+                took.push(started.elapsed());
+                assert!(body.get("errors").is_none(), "tenant B got {body:#}");
+            }
+            took.sort();
+            took[took.len() * 99 / 100]
+        }
+    };
+    measure(50).await; // warm up
+    let quiet = measure(300).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooders: Vec<_> = (0..6)
+        .map(|_| {
+            let (http, url, token, stop) = (
+                w.s.http().clone(),
+                w.s.url("/graphql"),
+                w.token.clone(),
+                stop.clone(),
+            );
+            let query = format!(
+                "{{ bot(id: \"{}\") {{ memory {{ json }} users {{ totalCount }} }} }}",
+                w.bot
+            );
+            tokio::spawn(async move {
+                let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = http
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&json!({ "query": query }))
+                        .send()
+                        .await;
+                    *statuses
+                        .entry(r.map(|r| r.status().as_u16()).unwrap_or(0))
+                        .or_default() += 1;
+                }
+                statuses
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let loaded = measure(300).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    for f in flooders {
+        for (status, n) in f.await.unwrap() {
+            *statuses.entry(status).or_default() += n;
+        }
+    }
+    println!(
+        "tenant B p99 quiet {quiet:?}, during A's flood {loaded:?}; A's statuses {statuses:?}"
+    );
+    assert!(
+        statuses.get(&429).copied().unwrap_or(0) > 0,
+        "A was never limited: {statuses:?}"
+    );
+    assert!(
+        loaded <= quiet * 3,
+        "B's p99 went from {quiet:?} to {loaded:?}"
+    );
+}
+
+#[tokio::test]
+async fn nul_is_refused_alike_on_both_databases() {
+    let w = World::new().await;
+    let nul = "a\u{0}b";
+    let attempts: Vec<(&str, Value)> = vec![
+        (
+            SET,
+            json!({ "input": { "ref": w.user_ref(), "name": "x", "value": { "k": nul } } }),
+        ),
+        (
+            SET,
+            json!({ "input": { "ref": w.user_ref(), "name": "x", "value": { nul: 1 } } }),
+        ),
+        (
+            "mutation($b: UUID, $v: JSON!) { kvSet(input: { botId: $b, key: \"k\", value: $v }) { version } }",
+            json!({ "b": w.bot, "v": [nul] }),
+        ),
+        (
+            "mutation($c: UUID!, $t: String) { appendMessage(conversationId: $c, input: { direction: INCOMING, text: $t }) { id } }",
+            json!({ "c": w.conversation, "t": nul }),
+        ),
+        (
+            "mutation($c: UUID!, $p: JSON) { appendMessage(conversationId: $c, input: { direction: INCOMING, payload: $p }) { id } }",
+            json!({ "c": w.conversation, "p": { "t": nul } }),
+        ),
+        (
+            "mutation($b: UUID!, $m: JSON) { startConversation(input: { botId: $b, channel: \"web\", externalId: \"u9\", memory: $m }) { id } }",
+            json!({ "b": w.bot, "m": { "x": nul } }),
+        ),
+        (
+            "query($b: UUID!, $e: String) { bot(id: $b) { users(externalId: $e) { totalCount } } }",
+            json!({ "b": w.bot, "e": nul }),
+        ),
+        (
+            "query($k: String!) { kv(key: $k) { version } }",
+            json!({ "k": nul }),
+        ),
+    ];
+    for (query, variables) in attempts {
+        let body = w.gql(query, variables.clone()).await;
+        assert_code(&body, "BAD_USER_INPUT");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("NUL"),
+            "{variables}: {body:#}"
+        );
+    }
+    let literal = format!(
+        "mutation {{ setVariable(input: {{ ref: {{ scope: USER, userId: \"{}\" }}, name: \"x\", value: \"a\\u0000b\" }}) {{ version }} }}",
+        w.user
+    );
+    assert_code(&w.gql(&literal, json!({})).await, "BAD_USER_INPUT");
+    let memory = w.gql(MEMORY, json!({ "ref": w.user_ref() })).await;
+    assert_eq!(memory["data"]["memory"]["version"], 0);
+}
+
+#[tokio::test]
+async fn numbers_are_kept_exactly_or_refused() {
+    let w = World::new().await;
+    let set_raw = |value: &str| {
+        let body = format!(
+            r#"{{"query":"mutation($input: SetVariableInput!) {{ setVariable(input: $input) {{ value }} }}","variables":{{"input":{{"ref":{{"scope":"USER","userId":"{}"}},"name":"n","value":{value}}}}}}}"#,
+            w.user
+        );
+        w.s.http()
+            .post(w.s.url("/graphql"))
+            .bearer_auth(&w.token)
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .body(body)
+            .send()
+    };
+    for kept in [
+        "18446744073709551615",
+        "-9223372036854775808",
+        "0.1",
+        "1.5e-300",
+        "123456789012345.0",
+    ] {
+        let body: Value = set_raw(kept).await.unwrap().json().await.unwrap();
+        assert!(body.get("errors").is_none(), "{kept}: {body:#}");
+        let read = w.gql(MEMORY, json!({ "ref": w.user_ref() })).await;
+        let expected: Value = serde_json::from_str(kept).unwrap();
+        assert_eq!(read["data"]["memory"]["json"]["n"], expected, "{kept}");
+        assert_eq!(
+            read["data"]["memory"]["json"]["n"].to_string(),
+            expected.to_string()
+        );
+    }
+    for refused in ["18446744073709551616", "1e16", "-1.5e300"] {
+        let body: Value = set_raw(refused).await.unwrap().json().await.unwrap();
+        assert_code(&body, "BAD_USER_INPUT");
+        assert_eq!(field(&body), "input.value");
+    }
+    let literal = format!(
+        "mutation {{ setVariable(input: {{ ref: {{ scope: USER, userId: \"{}\" }}, name: \"n\", value: 100000000000000000000 }}) {{ version }} }}",
+        w.user
+    );
+    assert_code(&w.gql(&literal, json!({})).await, "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn responses_follow_the_query_and_small_defects_are_fixed() {
+    let w = World::new().await;
+    w.gql(
+        SET,
+        json!({ "input": { "ref": w.user_ref(), "name": "a", "value": 1 } }),
+    )
+    .await;
+    let query = format!(
+        "{{ user(id: \"{}\") {{ memory {{ version json }} id externalId conversations {{ totalCount }} botId memory2: memory {{ variables {{ value name }} }} createdAt }} viewer {{ subject roles }} }}",
+        w.user
+    );
+    let first =
+        w.s.http()
+            .post(w.s.url("/graphql"))
+            .bearer_auth(&w.token)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    let keys: Vec<&str> = [
+        "\"memory\"",
+        "\"id\"",
+        "\"externalId\"",
+        "\"conversations\"",
+        "\"botId\"",
+        "\"memory2\"",
+        "\"createdAt\"",
+        "\"viewer\"",
+    ]
+    .into_iter()
+    .collect();
+    let positions: Vec<usize> = keys.iter().map(|k| first.find(k).unwrap()).collect();
+    assert!(positions.windows(2).all(|p| p[0] < p[1]), "{first}");
+    for _ in 0..30 {
+        let again =
+            w.s.http()
+                .post(w.s.url("/graphql"))
+                .bearer_auth(&w.token)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+        assert_eq!(again, first);
+    }
+    // janitorRuns span all bots: not for a token limited to some.
+    let mut claims = w.s.claims("t1", &["admin"]);
+    claims.bots = Some(vec![w.bot.parse().unwrap()]);
+    let limited = w.s.sign(&claims);
+    let body =
+        w.s.gql(&limited, "{ janitorRuns { edges { cursor } } }", json!({}))
+            .await;
+    assert_code(&body, "FORBIDDEN");
+    // An empty batch is a bad request, not a parse error with 200.
+    let r =
+        w.s.http()
+            .post(w.s.url("/graphql"))
+            .bearer_auth(&w.token)
+            .json(&json!([]))
+            .send()
+            .await
+            .unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 400, "{body:#}");
+    assert_code(&body, "BAD_USER_INPUT");
+}
