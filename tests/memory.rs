@@ -157,17 +157,17 @@ async fn rule1_bad_names_and_values_are_refused() {
         (
             json!({ "ref": w.user_ref(), "name": "", "value": 1 }),
             "BAD_USER_INPUT",
-            "inputs[0].name",
+            "input.name",
         ),
         (
             json!({ "ref": w.user_ref(), "name": "a\nb", "value": 1 }),
             "BAD_USER_INPUT",
-            "inputs[0].name",
+            "input.name",
         ),
         (
             json!({ "ref": w.user_ref(), "name": "x".repeat(129), "value": 1 }),
             "BAD_USER_INPUT",
-            "inputs[0].name",
+            "input.name",
         ),
         (
             json!({ "ref": w.user_ref(), "name": "n", "value": "x".repeat(70_000) }),
@@ -182,7 +182,7 @@ async fn rule1_bad_names_and_values_are_refused() {
         (
             json!({ "ref": w.user_ref(), "name": "n", "value": 1, "expiresAt": "2000-01-01T00:00:00Z" }),
             "BAD_USER_INPUT",
-            "inputs[0].expiresAt",
+            "input.expiresAt",
         ),
         (
             json!({ "ref": w.user_ref(), "name": "n", "value": 1, "expiresIn": "soon" }),
