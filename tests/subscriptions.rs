@@ -473,6 +473,30 @@ async fn a_subscription_ends_when_its_token_expires() {
     );
 }
 
+/// As the README says: a result with the error, then `complete`, also for a
+/// subscription that received no event before its token expired.
+#[tokio::test]
+async fn a_token_expiring_before_any_event_ends_with_a_result_then_complete() {
+    let s = TestServer::start().await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let mut claims = s.claims("t1", &["viewer"]);
+    claims.exp = s.clock.now().timestamp() + 300;
+    let short = s.sign(&claims);
+    let mut ws = subscribed(&s, TRANSPORT, &short, &bot).await;
+    // Messages are handled in order: after the pong, the subscribe was.
+    ws.send(json!({"type": "ping"})).await;
+    assert_eq!(ws.recv_json().await["type"], "pong");
+    s.clock.advance(chrono::TimeDelta::minutes(6));
+    let m = ws.recv_json().await;
+    assert_eq!(m["type"], "next", "{m}");
+    assert_eq!(
+        m["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{m}"
+    );
+    assert_eq!(ws.recv_json().await, json!({"type": "complete", "id": "m"}));
+}
+
 #[tokio::test]
 async fn limits_on_subscriptions_and_connections_are_enforced() {
     let s = TestServer::start_with(|c| {
