@@ -122,7 +122,27 @@ impl fmt::Debug for Error {
 }
 
 impl From<sea_orm::DbErr> for Error {
+    /// A statement cancelled by PostgreSQL's `statement_timeout` (SQLSTATE
+    /// 57014) and a pool with no free connection in time are the server
+    /// being busy, not broken: the client may retry, so they are `TIMEOUT`
+    /// (logged all the same).
     fn from(error: sea_orm::DbErr) -> Self {
+        use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+        let cancelled = match &error {
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e
+                .as_database_error()
+                .and_then(|db| db.code())
+                .is_some_and(|code| code == "57014"),
+            _ => false,
+        };
+        if cancelled {
+            tracing::warn!(%error, "a statement ran past statement_timeout");
+            return Error::Timeout("a database statement ran past its time limit".into());
+        }
+        if let DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) = error {
+            tracing::warn!("no database connection became free in time");
+            return Error::Timeout("the database is busy: retry shortly".into());
+        }
         Error::internal(error)
     }
 }

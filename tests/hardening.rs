@@ -647,3 +647,153 @@ async fn responses_follow_the_query_and_small_defects_are_fixed() {
     assert_eq!(status, 400, "{body:#}");
     assert_code(&body, "BAD_USER_INPUT");
 }
+
+/// The real binary's log, at its default level, over a routine session:
+/// writes, nested reads, KV, messages, the end of a conversation. Not one
+/// WARN line (SQLite used to log one per transaction and per memory read).
+#[tokio::test]
+async fn routine_requests_log_no_warning() {
+    let s = TestServer::start().await;
+    let port = process::free_port();
+    let log_path = tempfile::NamedTempFile::new().unwrap();
+    let mut child = process::spawn_botmem_logging(
+        &s.config.database_url,
+        port,
+        &[("BOTMEM_MIGRATE", "false")],
+        log_path.reopen().unwrap(),
+    );
+    process::wait_up(port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let token = s.admin("routine");
+    let http = reqwest::Client::new();
+    let ok = |query: &'static str, variables: Value| {
+        let (http, base, token) = (http.clone(), base.clone(), token.clone());
+        async move {
+            let body = post_gql(&http, &base, &token, query, variables).await;
+            assert!(body.get("errors").is_none(), "{body:#}");
+            body["data"].clone()
+        }
+    };
+    let bot = ok(
+        "mutation { createBot(input: { name: \"b\" }) { id } }",
+        json!({}),
+    )
+    .await;
+    let bot = bot["createBot"]["id"].clone();
+    for ext in ["u1", "u2", "u3"] {
+        let c = ok(
+            "mutation($bot: UUID!, $ext: String!) { startConversation(input: { botId: $bot, channel: \"web\", externalId: $ext }) { id user { id } } }",
+            json!({ "bot": bot, "ext": ext }),
+        )
+        .await;
+        let (c, user) = (
+            &c["startConversation"]["id"],
+            &c["startConversation"]["user"]["id"],
+        );
+        ok(SET, json!({ "input": { "ref": { "scope": "USER", "userId": user }, "name": "n", "value": 1 } })).await;
+        ok(
+            "mutation($c: UUID!) { patchMemory(ref: { scope: CONVERSATION, conversationId: $c }, set: { a: 1 }) { version } }",
+            json!({ "c": c }),
+        )
+        .await;
+        ok(
+            "mutation($c: UUID!) { appendMessage(conversationId: $c, input: { direction: INCOMING, text: \"hi\" }) { id } }",
+            json!({ "c": c }),
+        )
+        .await;
+        ok(
+            "mutation($bot: UUID!) { kvSet(input: { botId: $bot, key: \"k\", value: 1 }) { version } }",
+            json!({ "bot": bot }),
+        )
+        .await;
+    }
+    ok(
+        "{ bots(first: 5) { edges { node { conversations(first: 5) { edges { node {
+             user { memory { json } } memory { json } temp { version } messages { text } } } } } } } }",
+        json!({}),
+    )
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log = std::fs::read_to_string(log_path.path()).unwrap();
+    assert!(log.contains("botmem is serving"), "no log captured: {log}");
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();
+    assert!(
+        warnings.is_empty(),
+        "routine requests logged: {warnings:#?}"
+    );
+}
+
+/// Holds the lock a write needs, from outside the server, until dropped.
+async fn hold_write_lock(database_url: &str) -> sea_orm::DatabaseTransaction {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let db = sea_orm::Database::connect(database_url).await.unwrap();
+    let tx = db
+        .begin_with_options(sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    if using_postgres() {
+        tx.execute_unprepared("LOCK TABLE memories IN ACCESS EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    }
+    tx
+}
+
+/// A request that cannot finish within `request_timeout_secs` is
+/// abandoned with `TIMEOUT`, its transaction rolled back; other tenants go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_past_its_time_budget_is_answered_timeout() {
+    let w = World::start_with(|c| c.request_timeout_secs = 1).await;
+    w.other_tenant_is_served().await;
+    let lock = hold_write_lock(&w.s.config.database_url).await;
+    let started = Instant::now();
+    let body = w
+        .gql(
+            SET,
+            json!({ "input": { "ref": w.user_ref(), "name": "late", "value": 1 } }),
+        )
+        .await;
+    let took = started.elapsed();
+    assert_code(&body, "TIMEOUT");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    w.other_tenant_is_served().await;
+    drop(lock);
+    let memory = w.gql(MEMORY, json!({ "ref": w.user_ref() })).await;
+    assert_eq!(memory["data"]["memory"]["json"], json!({}), "{memory:#}");
+}
+
+/// PostgreSQL cancels a statement past `db_statement_timeout_secs`; the
+/// client gets `TIMEOUT` (retry later), not `INTERNAL`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_past_statement_timeout_is_cancelled() {
+    if !using_postgres() {
+        return println!("statement_timeout is PostgreSQL's; SQLite has none");
+    }
+    let w = World::start_with(|c| c.db_statement_timeout_secs = 1).await;
+    let lock = hold_write_lock(&w.s.config.database_url).await;
+    let started = Instant::now();
+    let body = w
+        .gql(
+            SET,
+            json!({ "input": { "ref": w.user_ref(), "name": "late", "value": 1 } }),
+        )
+        .await;
+    let took = started.elapsed();
+    assert_code(&body, "TIMEOUT");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    drop(lock);
+    let set = w
+        .gql(
+            SET,
+            json!({ "input": { "ref": w.user_ref(), "name": "late", "value": 1 } }),
+        )
+        .await;
+    assert!(set.get("errors").is_none(), "{set:#}");
+}

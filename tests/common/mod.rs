@@ -198,16 +198,7 @@ impl TestServer {
 
     /// POSTs a GraphQL request and returns the whole response body.
     pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
-        let response = self
-            .http
-            .post(self.url("/graphql"))
-            .bearer_auth(token)
-            .header("accept", "application/json")
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request sent");
-        response.json().await.expect("JSON body")
+        post_gql(&self.http, &self.base, token, query, variables).await
     }
 
     /// Like [`TestServer::gql`] but panics on errors and returns `data`.
@@ -265,6 +256,26 @@ impl Drop for TestServer {
             .join();
         }
     }
+}
+
+/// POSTs a GraphQL request to the server at `base` (a replica, a child
+/// process) and returns the whole response body.
+pub async fn post_gql(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let response = http
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .header("accept", "application/json")
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("request sent");
+    response.json().await.expect("JSON body")
 }
 
 /// The `extensions.code` of the first error, or "" when there is none.

@@ -19,6 +19,16 @@ pub fn free_port() -> u16 {
 /// `botmem serve` on `database_url` and `port`, with the janitor off and
 /// `settings` (pairs of `BOTMEM_*` variables) on top.
 pub fn spawn_botmem(database_url: &str, port: u16, settings: &[(&str, &str)]) -> Child {
+    spawn_botmem_logging(database_url, port, settings, Stdio::null())
+}
+
+/// Like [`spawn_botmem`], with the process's log (stderr) going to `log`.
+pub fn spawn_botmem_logging(
+    database_url: &str,
+    port: u16,
+    settings: &[(&str, &str)],
+    log: impl Into<Stdio>,
+) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_botmem"));
     // Only the settings below: not the test harness's BOTMEM_TEST_* variables.
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("BOTMEM_")) {
@@ -32,7 +42,7 @@ pub fn spawn_botmem(database_url: &str, port: u16, settings: &[(&str, &str)]) ->
         .env("BOTMEM_JANITOR", "off")
         .envs(settings.iter().copied())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("botmem binary starts")
 }
