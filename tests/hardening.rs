@@ -14,41 +14,13 @@ const SET: &str =
 const MEMORY: &str =
     "query($ref: MemoryRef!) { memory(ref: $ref) { version json variables { name value } } }";
 
-struct World {
-    s: TestServer,
-    token: String,
-    bot: String,
-    user: String,
-    conversation: String,
+/// What every hardening test checks after its repro.
+trait Bystander {
+    async fn other_tenant_is_served(&self);
+    async fn healthz_ms(&self) -> u128;
 }
 
-impl World {
-    async fn new() -> World {
-        World::start_with(|_| {}).await
-    }
-
-    async fn start_with(adjust: impl FnOnce(&mut botmem::Config)) -> World {
-        let s = TestServer::start_with(adjust).await;
-        let token = s.admin("t1");
-        let bot = s.create_bot(&token, "bot").await;
-        let c = s.start_conversation(&token, &bot, "u1").await;
-        World {
-            user: c["user"]["id"].as_str().unwrap().to_owned(),
-            conversation: c["id"].as_str().unwrap().to_owned(),
-            s,
-            token,
-            bot,
-        }
-    }
-
-    fn user_ref(&self) -> Value {
-        json!({ "scope": "USER", "userId": self.user })
-    }
-
-    async fn gql(&self, query: &str, variables: Value) -> Value {
-        self.s.gql(&self.token, query, variables).await
-    }
-
+impl Bystander for World {
     /// Another tenant's request succeeds.
     async fn other_tenant_is_served(&self) {
         let other = self.s.admin("bystander");
@@ -364,13 +336,8 @@ async fn a_tenant_over_its_rate_gets_429_and_others_do_not() {
     let mut limited = None;
     for _ in 0..5 {
         let r =
-            w.s.http()
-                .post(w.s.url("/graphql"))
-                .bearer_auth(&w.token)
-                .json(&json!({ "query": "{ __typename }" }))
-                .send()
-                .await
-                .unwrap();
+            w.s.post(&w.token, &json!({ "query": "{ __typename }" }))
+                .await;
         if r.status() == 429 {
             limited = Some(r);
             break;
@@ -586,17 +553,8 @@ async fn responses_follow_the_query_and_small_defects_are_fixed() {
         "{{ user(id: \"{}\") {{ memory {{ version json }} id externalId conversations {{ totalCount }} botId memory2: memory {{ variables {{ value name }} }} createdAt }} viewer {{ subject roles }} }}",
         w.user
     );
-    let first =
-        w.s.http()
-            .post(w.s.url("/graphql"))
-            .bearer_auth(&w.token)
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+    let request = json!({ "query": query });
+    let first = w.s.post(&w.token, &request).await.text().await.unwrap();
     let keys: Vec<&str> = [
         "\"memory\"",
         "\"id\"",
@@ -612,17 +570,7 @@ async fn responses_follow_the_query_and_small_defects_are_fixed() {
     let positions: Vec<usize> = keys.iter().map(|k| first.find(k).unwrap()).collect();
     assert!(positions.windows(2).all(|p| p[0] < p[1]), "{first}");
     for _ in 0..30 {
-        let again =
-            w.s.http()
-                .post(w.s.url("/graphql"))
-                .bearer_auth(&w.token)
-                .json(&json!({ "query": query }))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+        let again = w.s.post(&w.token, &request).await.text().await.unwrap();
         assert_eq!(again, first);
     }
     // janitorRuns span all bots: not for a token limited to some.
@@ -634,14 +582,7 @@ async fn responses_follow_the_query_and_small_defects_are_fixed() {
             .await;
     assert_code(&body, "FORBIDDEN");
     // An empty batch is a bad request, not a parse error with 200.
-    let r =
-        w.s.http()
-            .post(w.s.url("/graphql"))
-            .bearer_auth(&w.token)
-            .json(&json!([]))
-            .send()
-            .await
-            .unwrap();
+    let r = w.s.post(&w.token, &json!([])).await;
     let status = r.status();
     let body: Value = r.json().await.unwrap();
     assert_eq!(status, 400, "{body:#}");

@@ -10,56 +10,14 @@ const SET: &str = "mutation($input: SetVariableInput!) { setVariable(input: $inp
 const MEMORY: &str = "query($ref: MemoryRef!) { memory(ref: $ref) { scope ownerId version json variables { name value version expiresAt } } }";
 const VARIABLE: &str = "query($ref: MemoryRef!, $name: String!) { variable(ref: $ref, name: $name) { value version expiresAt } }";
 
-struct World {
-    s: TestServer,
-    token: String,
-    bot: String,
-    user: String,
-    conversation: String,
+/// Memory shortcuts of these tests.
+trait MemoryWorld {
+    async fn set(&self, r: Value, name: &str, value: Value) -> Value;
+    async fn set_with(&self, input: Value) -> Value;
+    async fn memory(&self, r: Value) -> Value;
 }
 
-impl World {
-    async fn new() -> World {
-        World::with_bot(json!({ "name": "bot" })).await
-    }
-
-    async fn with_bot(input: Value) -> World {
-        let s = TestServer::start().await;
-        // These tests move the clock by days; the token must outlive that.
-        let mut claims = s.claims("t1", &["admin"]);
-        claims.exp += 90 * 86_400;
-        let token = s.sign(&claims);
-        let data = s
-            .ok(
-                &token,
-                "mutation($i: CreateBotInput!) { createBot(input: $i) { id } }",
-                json!({ "i": input }),
-            )
-            .await;
-        let bot = data["createBot"]["id"].as_str().unwrap().to_owned();
-        let c = s.start_conversation(&token, &bot, "u1").await;
-        World {
-            user: c["user"]["id"].as_str().unwrap().to_owned(),
-            conversation: c["id"].as_str().unwrap().to_owned(),
-            s,
-            token,
-            bot,
-        }
-    }
-
-    fn bot_ref(&self) -> Value {
-        json!({ "scope": "BOT", "botId": self.bot })
-    }
-    fn user_ref(&self) -> Value {
-        json!({ "scope": "USER", "userId": self.user })
-    }
-    fn conv_ref(&self) -> Value {
-        json!({ "scope": "CONVERSATION", "conversationId": self.conversation })
-    }
-    fn temp_ref(&self) -> Value {
-        json!({ "scope": "TEMP", "conversationId": self.conversation })
-    }
-
+impl MemoryWorld for World {
     async fn set(&self, r: Value, name: &str, value: Value) -> Value {
         self.set_with(json!({ "ref": r, "name": name, "value": value }))
             .await
@@ -71,10 +29,6 @@ impl World {
 
     async fn memory(&self, r: Value) -> Value {
         self.s.ok(&self.token, MEMORY, json!({ "ref": r })).await["memory"].clone()
-    }
-
-    async fn gql(&self, q: &str, vars: Value) -> Value {
-        self.s.gql(&self.token, q, vars).await
     }
 }
 

@@ -281,18 +281,13 @@ fn reject_nul_in_document(document: &ExecutableDocument) -> Result<(), Error> {
     Ok(())
 }
 
+/// A literal of the document; variables in it are checked on their own.
 fn reject_nul_literal(field: &str, value: &Value) -> Result<(), Error> {
-    match value {
-        Value::String(s) if s.contains('\0') => Err(nul(field)),
-        Value::List(items) => items.iter().try_for_each(|v| reject_nul_literal(field, v)),
-        Value::Object(map) => map.iter().try_for_each(|(key, v)| {
-            if key.contains('\0') {
-                return Err(nul(field));
-            }
-            reject_nul_literal(&format!("{field}.{key}"), v)
-        }),
-        _ => Ok(()),
-    }
+    let literal = value
+        .clone()
+        .into_const_with(|_| Ok::<_, std::convert::Infallible>(ConstValue::Null))
+        .unwrap_or(ConstValue::Null);
+    reject_nul(field, &literal)
 }
 
 fn reject_nul(field: &str, value: &ConstValue) -> Result<(), Error> {

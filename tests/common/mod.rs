@@ -8,7 +8,11 @@
 #![allow(dead_code)]
 
 pub mod process;
+mod world;
 pub mod ws;
+
+#[allow(unused_imports)]
+pub use world::World;
 
 use std::future::IntoFuture;
 
@@ -194,6 +198,17 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// POSTs `body` (a request, a batch, anything) to `/graphql` as JSON.
+    pub async fn post(&self, token: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// POSTs a GraphQL request and returns the whole response body.

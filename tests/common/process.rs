@@ -18,7 +18,7 @@ pub fn free_port() -> u16 {
 
 /// `botmem serve` on `database_url` and `port`, with the janitor off and
 /// `settings` (pairs of `BOTMEM_*` variables) on top.
-pub fn spawn_botmem(database_url: &str, port: u16, settings: &[(&str, &str)]) -> Child {
+pub fn spawn_botmem(database_url: &str, port: u16, settings: &[(&str, &str)]) -> Botmem {
     spawn_botmem_logging(database_url, port, settings, Stdio::null())
 }
 
@@ -28,7 +28,7 @@ pub fn spawn_botmem_logging(
     port: u16,
     settings: &[(&str, &str)],
     log: impl Into<Stdio>,
-) -> Child {
+) -> Botmem {
     let mut command = Command::new(env!("CARGO_BIN_EXE_botmem"));
     // Only the settings below: not the test harness's BOTMEM_TEST_* variables.
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("BOTMEM_")) {
@@ -44,7 +44,33 @@ pub fn spawn_botmem_logging(
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
+        .map(Botmem)
         .expect("botmem binary starts")
+}
+
+/// A `botmem` child process, killed when dropped: a failing test must not
+/// leave a server running on its database.
+pub struct Botmem(Child);
+
+impl std::ops::Deref for Botmem {
+    type Target = Child;
+
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Botmem {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Botmem {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 pub async fn wait_up(port: u16) {
