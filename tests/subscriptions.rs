@@ -445,15 +445,22 @@ async fn other_tenants_and_other_bots_stay_invisible() {
     assert_eq!((&e["name"], &e["botId"]), (&json!("mine"), &json!(bot_b)));
 }
 
-#[tokio::test]
-async fn a_subscription_ends_when_its_token_expires() {
+/// A viewer's `memoryChanged` subscription on a new bot, with a token that
+/// expires in five minutes; with an admin token of the same tenant.
+async fn subscribed_with_five_minutes_left() -> (TestServer, String, String, WsClient) {
     let s = TestServer::start().await;
     let admin = s.admin("t1");
     let bot = s.create_bot(&admin, "b").await;
     let mut claims = s.claims("t1", &["viewer"]);
     claims.exp = s.clock.now().timestamp() + 300;
     let short = s.sign(&claims);
-    let mut ws = subscribed(&s, TRANSPORT, &short, &bot).await;
+    let ws = subscribed(&s, TRANSPORT, &short, &bot).await;
+    (s, admin, bot, ws)
+}
+
+#[tokio::test]
+async fn a_subscription_ends_when_its_token_expires() {
+    let (s, admin, bot, mut ws) = subscribed_with_five_minutes_left().await;
     wait_live(&s, &mut ws, &admin, &bot).await;
 
     s.clock.advance(chrono::TimeDelta::minutes(6));
@@ -477,13 +484,7 @@ async fn a_subscription_ends_when_its_token_expires() {
 /// subscription that received no event before its token expired.
 #[tokio::test]
 async fn a_token_expiring_before_any_event_ends_with_a_result_then_complete() {
-    let s = TestServer::start().await;
-    let admin = s.admin("t1");
-    let bot = s.create_bot(&admin, "b").await;
-    let mut claims = s.claims("t1", &["viewer"]);
-    claims.exp = s.clock.now().timestamp() + 300;
-    let short = s.sign(&claims);
-    let mut ws = subscribed(&s, TRANSPORT, &short, &bot).await;
+    let (s, _admin, _bot, mut ws) = subscribed_with_five_minutes_left().await;
     // Messages are handled in order: after the pong, the subscribe was.
     ws.send(json!({"type": "ping"})).await;
     assert_eq!(ws.recv_json().await["type"], "pong");
