@@ -69,7 +69,7 @@ pub fn mint_token(
                 .into(),
         );
     }
-    crate::ids::TenantId::parse(tenant).map_err(|_| format!("invalid tenant {tenant:?}"))?;
+    crate::model::TenantId::parse(tenant).map_err(|_| format!("invalid tenant {tenant:?}"))?;
     let secret = config.jwt_secret.as_deref().unwrap_or(DEVELOPMENT_SECRET);
     let claims = Claims {
         sub: subject.to_owned(),

@@ -9,9 +9,8 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
-pub mod events;
-pub mod ids;
 pub mod janitor;
+pub mod model;
 pub mod store;
 
 use std::{future::Future, sync::Arc};

@@ -12,8 +12,9 @@ use botmem::{
         App, EndReason, MemoryOp, MemoryRef, NewBot, Promotion, Scope, StartConversation,
         UserSelector,
     },
-    events::{Event, EventBus},
-    ids::{ConversationId, TenantId},
+    model::Event,
+    model::{ConversationId, TenantId},
+    store::EventBus,
     store::Store,
 };
 use common::*;
@@ -306,7 +307,7 @@ async fn janitor_sweeps_announce_expired_variables_and_sessions() {
     assert_eq!(
         sessions,
         vec![(
-            botmem::events::ConversationEventKind::Expired,
+            botmem::model::ConversationEventKind::Expired,
             conversation.id,
             botmem::domain::ConversationStatus::Expired
         )]

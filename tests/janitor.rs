@@ -289,11 +289,11 @@ async fn sweeps_work_in_batches_and_finish_an_interrupted_sweep() {
     })
     .await
     .unwrap();
-    let tenant = botmem::ids::TenantId::parse("t1").unwrap();
+    let tenant = botmem::model::TenantId::parse("t1").unwrap();
     store
         .start_run(
             &tenant,
-            botmem::store::JanitorTrigger::Schedule,
+            botmem::model::JanitorTrigger::Schedule,
             s.clock.now(),
         )
         .await

@@ -9,7 +9,7 @@ use std::time::Duration;
 use botmem::{
     Config,
     domain::{OwnerKey, Scope},
-    ids::{BotId, TenantId},
+    model::{BotId, TenantId},
     store::Store,
 };
 use common::*;

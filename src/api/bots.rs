@@ -11,7 +11,7 @@ use super::{
 use crate::{
     domain::{self, BotChanges, PageRequest},
     error::Result as DomainResult,
-    ids::BotId,
+    model::BotId,
 };
 
 #[derive(InputObject)]

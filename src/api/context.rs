@@ -1,7 +1,7 @@
 //! What every resolver reads from the request: the service and the caller.
 use async_graphql::{Context, Result};
 
-use crate::{auth::Auth, domain::App, error::Error};
+use crate::{domain::App, error::Error, model::Auth};
 
 pub fn app<'a>(ctx: &Context<'a>) -> &'a App {
     ctx.data_unchecked::<App>()

@@ -16,7 +16,7 @@ pub struct MessageInput {
 use crate::{
     domain::{self, UserSelector},
     error::Error,
-    ids::{BotId, ConversationId, UserId},
+    model::{BotId, ConversationId, UserId},
 };
 
 #[derive(InputObject)]

@@ -32,4 +32,4 @@ mirror_enum!(ConversationStatus <=> domain::ConversationStatus { Active, Ended, 
 mirror_enum!(EndReason <=> domain::EndReason { Completed, Abandoned, Timeout });
 mirror_enum!(PromotionMode <=> domain::PromotionMode { All, None, Listed });
 mirror_enum!(MessageDirection <=> domain::Direction { Incoming, Outgoing });
-mirror_enum!(JanitorTrigger <=> crate::store::JanitorTrigger { Schedule, Manual });
+mirror_enum!(JanitorTrigger <=> crate::model::JanitorTrigger { Schedule, Manual });

@@ -15,7 +15,7 @@ use std::{
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock as _};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::{error::Error, ids::TenantId};
+use crate::{error::Error, model::TenantId};
 
 pub struct Fairness {
     rate: DefaultKeyedRateLimiter<TenantId>,

@@ -367,7 +367,7 @@ fn operation_type(request: &mut Request) -> Option<OperationType> {
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {
-    match state.app.store().ready().await {
+    match state.app.ready().await {
         Ok(true) => (StatusCode::OK, "ready").into_response(),
         Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),
         Err(e) => {

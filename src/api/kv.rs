@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     domain::{self, KvKey, encode_key_cursor},
-    ids::BotId,
+    model::BotId,
 };
 
 #[derive(SimpleObject)]

@@ -7,10 +7,10 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::dataloader::{DataLoader, Loader};
 
 use crate::{
-    auth::Auth,
     domain::{App, Memory, Message, OwnerKey, User},
     error::Error,
-    ids::{ConversationId, UserId},
+    model::Auth,
+    model::{ConversationId, UserId},
 };
 
 /// One loader per request; it loads every key type `Caller` can load.

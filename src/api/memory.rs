@@ -9,7 +9,7 @@ use super::{
 use crate::{
     domain::{self, Expiry},
     error::Error,
-    ids::{BotId, ConversationId, UserId},
+    model::{BotId, ConversationId, UserId},
 };
 
 /// Which memory: the bot's (botId), a user's long-term memory (userId), or a conversation's (conversationId) short-term or temp memory.

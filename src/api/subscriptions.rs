@@ -12,7 +12,7 @@ use super::{
     objects::Conversation,
     scalars::DateTime,
 };
-use crate::{error::Error, events, ids::BotId};
+use crate::{error::Error, model as events, model::BotId};
 
 #[derive(Default)]
 pub struct SubscriptionRoot;

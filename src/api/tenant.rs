@@ -8,10 +8,7 @@ use super::{
     objects::Tenant,
     scalars::DateTime,
 };
-use crate::{
-    domain::{self, PageRequest, encode_cursor},
-    store,
-};
+use crate::domain::{self, PageRequest, encode_cursor};
 
 #[derive(InputObject)]
 pub struct TenantSettingsInput {
@@ -39,8 +36,8 @@ fn int(n: i64) -> i32 {
     n.clamp(0, i32::MAX as i64) as i32
 }
 
-impl From<store::JanitorRun> for JanitorRun {
-    fn from(r: store::JanitorRun) -> Self {
+impl From<crate::model::JanitorRun> for JanitorRun {
+    fn from(r: crate::model::JanitorRun) -> Self {
         JanitorRun {
             id: r.id,
             trigger: r.trigger.into(),

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::{
     domain::{self, UserProfile},
-    ids::{BotId, UserId},
+    model::{BotId, UserId},
 };
 
 #[derive(InputObject)]

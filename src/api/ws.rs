@@ -41,8 +41,8 @@ use super::{
     http::{HttpState, authenticate},
 };
 use crate::{
-    auth::{Auth, Capability},
     error::Error,
+    model::{Auth, Capability},
 };
 
 /// The limits and timers of `/graphql/ws`.

@@ -18,7 +18,7 @@ use crate::{
     clock::Clock,
     config::{Config, DEVELOPMENT_SECRET},
     error::{Error, Result},
-    ids::{BotId, TenantId},
+    model::{BotId, TenantId},
 };
 
 /// The claims `botmem token` and the tests sign. Verification reads claims

@@ -13,12 +13,12 @@ use super::{
     memory::{Activity, Target},
 };
 use crate::{
-    auth::{Auth, Capability, Role},
     domain::{MemoryOp, OwnerKey, Scope},
     error::{Error, Result},
-    events::{Event, MemoryEvent},
-    ids::{BotId, TenantId},
-    store::{ExpiredVariable, JanitorRun, JanitorTrigger, SweepCounts},
+    model::{Auth, Capability, Role},
+    model::{BotId, TenantId},
+    model::{Event, MemoryEvent},
+    model::{ExpiredVariable, JanitorRun, JanitorTrigger, SweepCounts},
 };
 
 #[derive(Clone, Debug)]

@@ -1,47 +1,27 @@
 //! The rules of botmem, free of GraphQL and HTTP. Every operation takes the
-//! caller's [`Auth`](crate::auth::Auth), checks it, validates input into
+//! caller's [`Auth`](crate::model::Auth), checks it, validates input into
 //! typed values, and asks the store.
 mod bots;
 mod conversations;
-mod duration;
 mod janitor;
 mod kv;
 mod memory;
 mod messages;
-mod page;
 mod privacy;
-mod schedule;
 mod tenants;
-mod text;
 mod users;
-mod value;
 mod watch;
 
-pub use bots::{
-    Bot, BotChanges, BotSettings, DEFAULT_MESSAGES_KEPT, DEFAULT_SESSION_TIMEOUT, NewBot,
-    Promotion, PromotionMode, RetentionPolicy,
-};
-pub use conversations::{
-    Conversation, ConversationFilter, ConversationStatus, EndReason, StartConversation,
-    UserSelector,
-};
-pub use duration::Duration;
+/// The model's types are the domain's vocabulary: callers of the domain
+/// name them from here or from [`crate::model`] alike.
+pub use crate::model::*;
 pub use janitor::JanitorSettings;
-pub use kv::{KvEntry, KvKey, KvWrite};
-pub use memory::{
-    Change, Expiry, Memory, MemoryOp, MemoryRef, OwnerKey, OwnerMemory, Variable, VariableWrite,
-};
-pub use messages::{Direction, MAX_MESSAGES_READ, Message, NewMessage};
-pub use page::{
-    Page, PageRequest, decode_cursor, decode_key_cursor, encode_cursor, encode_key_cursor,
-};
-pub use schedule::Schedule;
-pub use tenants::{Tenant, TenantDefaults, TenantSettings};
-pub use text::{Scope, validate_name, validate_optional_text, validate_text};
-pub use users::{UpsertUser, User, UserProfile};
-pub use value::{MAX_VALUE_DEPTH, check_json, no_nul};
+pub use memory::{Memory, MemoryRef, VariableWrite};
 
-use crate::{clock::Clock, events::EventBus, store::Store};
+use crate::{
+    clock::Clock,
+    store::{EventBus, Store},
+};
 
 /// The service: the store, the clock, and where changes are announced.
 /// Cheap to clone.
@@ -75,7 +55,8 @@ impl App {
         &self.clock
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The database answers and no migration is pending.
+    pub async fn ready(&self) -> crate::error::Result<bool> {
+        self.store.ready().await
     }
 }

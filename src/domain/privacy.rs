@@ -2,11 +2,11 @@
 //! end user, erased or exported.
 use serde_json::{Value, json};
 
-use super::{App, ConversationFilter, MemoryRef, PageRequest, Scope, page::MAX_PAGE};
+use super::{App, ConversationFilter, MAX_PAGE, MemoryRef, PageRequest, Scope};
 use crate::{
-    auth::{Auth, Capability},
     error::{Error, Result},
-    ids::UserId,
+    model::UserId,
+    model::{Auth, Capability},
 };
 
 fn memory_json(memory: &super::Memory) -> Value {
@@ -74,7 +74,7 @@ impl App {
                     .memory(auth, &MemoryRef::of_conversation(Scope::Temp, c.id))
                     .await?;
                 let messages = self
-                    .messages(auth, c.id, super::messages::MAX_MESSAGES_READ)
+                    .messages(auth, c.id, crate::model::MAX_MESSAGES_READ)
                     .await?;
                 conversations.push(json!({
                     "id": c.id.0, "botId": c.bot_id.0, "status": format!("{:?}", c.status).to_uppercase(),

@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use super::{App, Scope};
 use crate::{
-    auth::{Auth, Capability},
     clock::Clock,
     error::{Error, Result},
-    events::{ConversationEvent, Event, MemoryEvent},
-    ids::BotId,
+    model::BotId,
+    model::{Auth, Capability},
+    model::{ConversationEvent, Event, MemoryEvent},
 };
 
 impl App {

@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Store, conflict_or_internal, page, scoped, scoped_delete};
 use crate::{
-    domain::{Bot, Duration, Page, PageRequest, Promotion, PromotionMode, RetentionPolicy, Scope},
     error::{Error, Result},
-    ids::{BotId, TenantId},
+    model::{Bot, Duration, Page, PageRequest, Promotion, PromotionMode, RetentionPolicy, Scope},
+    model::{BotId, TenantId},
 };
 
 const DUPLICATE_NAME: &str = "a bot with this name already exists";

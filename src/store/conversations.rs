@@ -7,13 +7,13 @@ use sea_orm::{
 
 use super::{Store, page, scoped, scoped_update, users};
 use crate::{
-    domain::{
+    error::{Error, Result},
+    model::Event,
+    model::{BotId, ConversationId, TenantId, UserId},
+    model::{
         Conversation, ConversationFilter, ConversationStatus, EndReason, Page, PageRequest,
         UpsertUser, UserProfile, UserSelector,
     },
-    error::{Error, Result},
-    events::Event,
-    ids::{BotId, ConversationId, TenantId, UserId},
 };
 
 pub(super) fn status_str(status: ConversationStatus) -> &'static str {
@@ -109,7 +109,7 @@ impl Store {
         tenant: &TenantId,
         selector: &UserSelector,
         mut draft: Conversation,
-        prefill: Option<&crate::domain::OwnerMemory>,
+        prefill: Option<&crate::model::OwnerMemory>,
         announce: impl FnOnce(&Conversation) -> Vec<Event>,
     ) -> Result<Conversation> {
         let mut memory_tx = self.memory_tx(tenant).await?;

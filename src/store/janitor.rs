@@ -15,34 +15,13 @@ use uuid::Uuid;
 
 use super::{Store, conversations, scoped, scoped_delete, scoped_update};
 use crate::{
-    domain::{Conversation, OwnerKey, Page, PageRequest, Scope},
     error::Result,
-    ids::{BotId, ConversationId, TenantId},
+    model::{BotId, ConversationId, TenantId},
+    model::{
+        Claimed, Conversation, ExpiredVariable, JanitorRun, JanitorTrigger, OwnerKey, Page,
+        PageRequest, Scope, SweepCounts,
+    },
 };
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JanitorTrigger {
-    Schedule,
-    Manual,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SweepCounts {
-    pub variables_expired: i64,
-    pub kv_entries_expired: i64,
-    pub conversations_expired: i64,
-    pub messages_trimmed: i64,
-}
-
-#[derive(Clone, Debug)]
-pub struct JanitorRun {
-    pub id: Uuid,
-    pub trigger: JanitorTrigger,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub counts: SweepCounts,
-    pub error: Option<String>,
-}
 
 fn to_run(m: janitor_run::Model) -> JanitorRun {
     JanitorRun {
@@ -62,12 +41,6 @@ fn to_run(m: janitor_run::Model) -> JanitorRun {
         },
         error: m.error,
     }
-}
-
-/// A tenant claimed for a sweep, with its schedule text.
-pub struct Claimed {
-    pub tenant: TenantId,
-    pub schedule: String,
 }
 
 impl Store {
@@ -438,17 +411,6 @@ fn owner_values<'a>(owners: impl Iterator<Item = &'a (String, Uuid)>) -> Vec<Vec
 /// (scope, owner_id, name, version, expires_at) of a row in a sweep batch.
 type BatchRow = (String, Uuid, String, i64, Option<DateTime<Utc>>);
 
-/// A variable the janitor removed, with what its EXPIRED event needs.
-#[derive(Clone, Debug)]
-pub struct ExpiredVariable {
-    pub key: OwnerKey,
-    pub bot: BotId,
-    pub name: String,
-    /// The version the removal produced.
-    pub version: i64,
-    pub memory_version: i64,
-}
-
 impl Store {
     /// Removes up to `limit` expired variables in one transaction with a
     /// fixed number of statements, however many memories they belong to:
@@ -460,7 +422,7 @@ impl Store {
         id: &TenantId,
         now: DateTime<Utc>,
         limit: u64,
-        announce: impl FnOnce(&[ExpiredVariable]) -> Vec<crate::events::Event>,
+        announce: impl FnOnce(&[ExpiredVariable]) -> Vec<crate::model::Event>,
     ) -> Result<Vec<ExpiredVariable>> {
         use std::collections::BTreeSet;
 

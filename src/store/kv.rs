@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use super::{Store, scoped, scoped_delete};
 use crate::{
-    domain::{KvEntry, KvKey, Page},
     error::{Error, Result},
-    ids::{BotId, TenantId},
+    model::{BotId, TenantId},
+    model::{KvEntry, KvKey, Page},
 };
 
 fn bot_column(bot: Option<BotId>) -> Uuid {

@@ -12,9 +12,9 @@ use sea_orm::{
 
 use super::{Store, scoped, scoped_delete, scoped_update};
 use crate::{
-    domain::{OwnerKey, OwnerMemory, Scope, Variable},
     error::{Error, Result},
-    ids::{BotId, TenantId},
+    model::{BotId, TenantId},
+    model::{OwnerKey, OwnerMemory, Scope, Variable},
 };
 
 pub(super) fn to_variable(m: variable::Model) -> Variable {
@@ -222,7 +222,7 @@ impl MemoryTx {
     }
 
     /// Events to announce if, and only if, this transaction commits.
-    pub fn announce(&mut self, events: impl IntoIterator<Item = crate::events::Event>) {
+    pub fn announce(&mut self, events: impl IntoIterator<Item = crate::model::Event>) {
         self.tx.announce(events);
     }
 

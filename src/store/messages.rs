@@ -9,9 +9,9 @@ use sea_orm::{
 
 use super::{Store, scoped, scoped_delete};
 use crate::{
-    domain::{Direction, Message},
     error::{Error, Result},
-    ids::{ConversationId, TenantId},
+    model::{ConversationId, TenantId},
+    model::{Direction, Message},
 };
 
 fn direction_str(d: Direction) -> &'static str {
@@ -46,7 +46,7 @@ impl Store {
         m: &Message,
         keep: u64,
         expires_at: DateTime<Utc>,
-        activity: crate::events::Event,
+        activity: crate::model::Event,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         if !self

@@ -3,6 +3,7 @@
 //! before anything else is added: a row of another tenant cannot be read,
 //! changed or deleted by any query in this module.
 mod bots;
+mod bus;
 mod conversations;
 mod janitor;
 mod kv;
@@ -23,12 +24,7 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-use crate::{
-    config::Config,
-    error::Result,
-    events::{Event, EventBus},
-    ids::TenantId,
-};
+use crate::{config::Config, error::Result, model::Event, model::TenantId};
 
 #[derive(Clone)]
 pub struct Store {
@@ -213,6 +209,6 @@ pub(crate) fn conflict_or_internal(err: sea_orm::DbErr, message: &str) -> crate:
     }
 }
 
-pub use janitor::{Claimed, ExpiredVariable, JanitorRun, JanitorTrigger, SweepCounts};
+pub use bus::EventBus;
 pub use memory::MemoryTx;
 pub(crate) use page::page;

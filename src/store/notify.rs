@@ -20,8 +20,9 @@ use uuid::Uuid;
 use super::scoped;
 use crate::{
     error::{Error, Result},
-    events::{Event, EventBus},
-    ids::TenantId,
+    model::Event,
+    model::TenantId,
+    store::EventBus,
 };
 
 const CHANNEL: &str = "botmem_events";

@@ -6,8 +6,8 @@ use sea_orm::{
 };
 
 use crate::{
-    domain::{Page, PageRequest},
     error::Result,
+    model::{Page, PageRequest},
 };
 
 pub(crate) async fn page<E, C>(

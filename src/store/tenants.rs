@@ -5,9 +5,9 @@ use sea_orm::{ActiveValue::Set, EntityTrait};
 
 use super::{Store, scoped};
 use crate::{
-    domain::{Tenant, TenantDefaults},
     error::Result,
-    ids::TenantId,
+    model::TenantId,
+    model::{Tenant, TenantDefaults},
 };
 
 /// Tenants this process has already made sure exist, so the first request

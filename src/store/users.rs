@@ -6,9 +6,9 @@ use sea_orm::{
 
 use super::{Store, page, scoped};
 use crate::{
-    domain::{Page, PageRequest, UpsertUser, User, UserProfile},
     error::{Error, Result},
-    ids::{BotId, TenantId, UserId},
+    model::{BotId, TenantId, UserId},
+    model::{Page, PageRequest, UpsertUser, User, UserProfile},
 };
 
 pub(super) fn to_domain(m: user::Model) -> User {
@@ -174,7 +174,7 @@ impl Store {
         use entity::conversation;
         use sea_orm::QuerySelect;
 
-        use crate::domain::Scope;
+        use crate::model::Scope;
         let tx = self.write_tx().await?;
         let conversations: Vec<uuid::Uuid> = scoped::<conversation::Entity>(tenant)
             .filter(conversation::Column::UserId.eq(id.0))

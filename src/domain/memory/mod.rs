@@ -4,7 +4,8 @@
 //! [`App::mutate`], which applies the rules in [`state`] inside one
 //! transaction and announces the changes after it commits.
 mod ops;
-mod state;
+
+use crate::model::*;
 
 pub(crate) use ops::object_entries;
 
@@ -13,14 +14,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-pub use state::{Change, Expiry, MemoryOp, OwnerKey, OwnerMemory, Variable};
-
 use super::{App, Bot, Conversation, EndReason, Scope, check_json, validate_name};
 use crate::{
-    auth::{Auth, Capability},
     error::{Error, Result},
-    events::{ConversationEvent, ConversationEventKind, Event, MemoryEvent},
-    ids::{BotId, ConversationId, UserId},
+    model::{Auth, Capability},
+    model::{BotId, ConversationId, UserId},
+    model::{ConversationEvent, ConversationEventKind, Event, MemoryEvent},
 };
 
 /// Which memory, as a client names it.
@@ -364,7 +363,7 @@ fn change_announcements(
 
 /// One event per change of `memory`, with its new memory version.
 pub(crate) fn change_events<'a>(
-    tenant: &'a crate::ids::TenantId,
+    tenant: &'a crate::model::TenantId,
     memory: &'a OwnerMemory,
     at: DateTime<Utc>,
 ) -> impl Iterator<Item = Event> + 'a {

@@ -2,12 +2,13 @@
 //! one version step per memory).
 use serde_json::Value;
 
-use super::{Activity, Expiry, Load, Memory, MemoryOp, MemoryRef, Target, Variable, VariableWrite};
+use super::{Activity, Load, Memory, MemoryRef, Target, VariableWrite};
+use crate::model::{Expiry, MemoryOp, Variable};
 use crate::{
-    auth::{Auth, Capability},
     domain::{App, Conversation, EndReason, Scope, validate_name},
     error::{Error, Result},
-    ids::ConversationId,
+    model::ConversationId,
+    model::{Auth, Capability},
 };
 
 fn policy_ttl(target: &Target, name: &str) -> Option<crate::domain::Duration> {
@@ -39,7 +40,7 @@ pub(crate) fn object_entries(
         .collect()
 }
 
-fn check_memory_version(memory: &super::OwnerMemory, expected: Option<i64>) -> Result<()> {
+fn check_memory_version(memory: &crate::model::OwnerMemory, expected: Option<i64>) -> Result<()> {
     match expected {
         Some(expected) if expected != memory.loaded_version => Err(Error::Conflict(format!(
             "memory is at version {}, not {expected}",
@@ -55,7 +56,7 @@ impl App {
         self.read_memory(auth, target.key).await
     }
 
-    async fn read_memory(&self, auth: &Auth, key: super::OwnerKey) -> Result<Memory> {
+    async fn read_memory(&self, auth: &Auth, key: crate::model::OwnerKey) -> Result<Memory> {
         self.memories(auth, &[key])
             .await?
             .pop()
@@ -66,7 +67,11 @@ impl App {
     /// page of bots, users or conversations. Their owners were read with
     /// the caller's auth already; the store still keeps to the tenant, and
     /// rows of bots outside the token's `bots` claim are left out.
-    pub async fn memories(&self, auth: &Auth, keys: &[super::OwnerKey]) -> Result<Vec<Memory>> {
+    pub async fn memories(
+        &self,
+        auth: &Auth,
+        keys: &[crate::model::OwnerKey],
+    ) -> Result<Vec<Memory>> {
         auth.require(Capability::Read)?;
         let read = self
             .store
@@ -142,7 +147,7 @@ impl App {
             .iter()
             .map(|(t, w)| (t.clone(), Load::Names(vec![w.name.clone()])))
             .collect();
-        let plan: Vec<(super::OwnerKey, String)> = planned
+        let plan: Vec<(crate::model::OwnerKey, String)> = planned
             .iter()
             .map(|(t, w)| (t.key, w.name.clone()))
             .collect();
@@ -336,14 +341,14 @@ impl App {
             .clone()
             .ok_or(Error::NotFound("conversation"))?;
         let temp = Target {
-            key: super::OwnerKey {
+            key: crate::model::OwnerKey {
                 scope: Scope::Temp,
                 owner_id: conversation.id.0,
             },
             ..short.clone()
         };
         let long = Target {
-            key: super::OwnerKey {
+            key: crate::model::OwnerKey {
                 scope: Scope::User,
                 owner_id: conversation.user_id.0,
             },
@@ -374,9 +379,9 @@ pub(crate) fn promote_and_clear(
     memories: &mut super::Memories,
     bot: &crate::domain::Bot,
     long: &Target,
-    short_key: super::OwnerKey,
-    temp_key: super::OwnerKey,
-    long_key: super::OwnerKey,
+    short_key: crate::model::OwnerKey,
+    temp_key: crate::model::OwnerKey,
+    long_key: crate::model::OwnerKey,
 ) -> Result<()> {
     let missing = || Error::internal("memory not loaded");
     let promoted: Vec<(String, Value)> = memories

@@ -1,22 +1,12 @@
-//! Changes, announced in commit order. In one process a broadcast channel
-//! fans them out; a subscriber that falls behind is told it lagged instead
-//! of slowing writers or growing memory. Writers never publish here
-//! directly: they hand their events to their write transaction, which
-//! publishes them after commit (SQLite) or sends them through PostgreSQL
-//! NOTIFY, from which every replica's relay publishes them
+//! What changed, as subscribers see it. Writers stage events on their
+//! write transaction; the store publishes them after commit
 //! ([`crate::store`]).
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use crate::{
-    domain::{Conversation, MemoryOp, Scope},
-    ids::{BotId, TenantId},
-};
+use super::{BotId, Conversation, MemoryOp, Scope, TenantId};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MemoryEvent {
@@ -75,29 +65,5 @@ impl Event {
             Event::Conversation(e) => Some(&e.tenant),
             Event::Lost => None,
         }
-    }
-}
-
-#[derive(Clone)]
-pub struct EventBus {
-    sender: broadcast::Sender<Arc<Event>>,
-}
-
-impl EventBus {
-    pub fn new(capacity: usize) -> EventBus {
-        EventBus {
-            sender: broadcast::channel(capacity.max(1)).0,
-        }
-    }
-
-    /// In commit order; never blocks (no subscriber is fine).
-    pub fn publish(&self, events: impl IntoIterator<Item = Event>) {
-        for event in events {
-            let _ = self.sender.send(Arc::new(event));
-        }
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
-        self.sender.subscribe()
     }
 }

@@ -8,11 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{
-    domain::{Duration, Scope},
-    error::{Error, Result},
-    ids::BotId,
-};
+use super::*;
+use crate::error::{Error, Result};
 
 /// Which memory: (scope, owner). The tenant is the store's business.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
