@@ -56,7 +56,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, SubscriptionRoot> {
 
 /// Depth and cost limits keep one operation from fanning out without end;
 /// the document itself was bounded before ([`limits::DocumentLimits`]).
-pub fn schema(app: App, config: &crate::Config) -> BotmemSchema {
+pub fn schema(app: App, config: &crate::config::Config) -> BotmemSchema {
     builder()
         .limit_depth(config.max_query_depth as usize)
         .limit_complexity(config.max_query_cost)

@@ -27,9 +27,9 @@ use crate::{
 /// Cheap to clone.
 #[derive(Clone)]
 pub struct App {
-    pub(crate) store: Store,
-    pub(crate) clock: Clock,
-    pub(crate) janitor: JanitorSettings,
+    store: Store,
+    clock: Clock,
+    janitor: JanitorSettings,
 }
 
 impl App {
