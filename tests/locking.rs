@@ -32,18 +32,18 @@ async fn a_second_writer_of_a_memory_waits_for_the_first() {
 
     // The memory exists already (a fresh row would make PostgreSQL's
     // insert-or-nothing wait on its own, hiding a missing lock).
-    let setup = store.memory_tx(&tenant).await.unwrap();
-    setup.lock(key, bot, now).await.unwrap();
+    let setup = store.begin(&tenant).await.unwrap();
+    setup.lock_memory(key, bot, now).await.unwrap();
     setup.commit().await.unwrap();
 
-    let first = store.memory_tx(&tenant).await.unwrap();
-    first.lock(key, bot, now).await.unwrap();
+    let first = store.begin(&tenant).await.unwrap();
+    first.lock_memory(key, bot, now).await.unwrap();
 
     let second = {
         let (store, tenant) = (store.clone(), tenant.clone());
         tokio::spawn(async move {
-            let tx = store.memory_tx(&tenant).await.unwrap();
-            tx.lock(key, bot, now).await.unwrap();
+            let tx = store.begin(&tenant).await.unwrap();
+            tx.lock_memory(key, bot, now).await.unwrap();
             tx.commit().await.unwrap();
         })
     };

@@ -21,15 +21,18 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        self.store.insert_bot(&auth.tenant, &bot).await?;
+        let tx = self.store.begin(&auth.tenant).await?;
+        tx.insert_bot(&bot).await?;
+        tx.commit().await?;
         Ok(bot)
     }
 
     pub async fn update_bot(&self, auth: &Auth, id: BotId, changes: BotChanges) -> Result<Bot> {
         auth.require_bot(Capability::Admin, id)?;
         let now = self.clock.now();
-        self.store
-            .update_bot(&auth.tenant, id, |bot| {
+        let tx = self.store.begin(&auth.tenant).await?;
+        let updated = tx
+            .update_bot(id, |bot| {
                 let settings = BotSettings {
                     name: changes.name.unwrap_or(bot.name),
                     session_timeout: changes.session_timeout.unwrap_or(bot.session_timeout),
@@ -53,14 +56,18 @@ impl App {
                     updated_at: now,
                 })
             })
-            .await
+            .await?;
+        tx.commit().await?;
+        Ok(updated)
     }
 
     /// Deletes the bot with its users, conversations and everything stored
     /// about them.
     pub async fn delete_bot(&self, auth: &Auth, id: BotId) -> Result<bool> {
         auth.require_bot(Capability::Admin, id)?;
-        if self.store.delete_bot(&auth.tenant, id).await? {
+        let tx = self.store.begin(&auth.tenant).await?;
+        if tx.delete_bot(id).await? {
+            tx.commit().await?;
             Ok(true)
         } else {
             Err(Error::NotFound("bot"))

@@ -65,21 +65,21 @@ impl App {
         let prefill = prefill
             .map(|entries| super::memory::prefilled(&bot, draft.id, entries, now))
             .transpose()?;
-        let announce = |started: &Conversation| {
-            let mut events = vec![Event::Conversation(ConversationEvent {
-                tenant: auth.tenant.clone(),
-                conversation: started.clone(),
-                kind: ConversationEventKind::Started,
-                at: now,
-            })];
-            if let Some(memory) = &prefill {
-                events.extend(super::memory::change_events(&auth.tenant, memory, now));
-            }
-            events
-        };
-        self.store
-            .start_conversation(&auth.tenant, &user, draft, prefill.as_ref(), announce)
-            .await
+        let mut tx = self.store.begin(&auth.tenant).await?;
+        let started = tx
+            .start_conversation(&user, draft, prefill.as_ref())
+            .await?;
+        tx.stage([Event::conversation(
+            &auth.tenant,
+            &started,
+            ConversationEventKind::Started,
+            now,
+        )]);
+        if let Some(memory) = &prefill {
+            tx.stage(super::memory::change_events(&auth.tenant, memory, now).collect::<Vec<_>>());
+        }
+        tx.commit().await?;
+        Ok(started)
     }
 
     pub async fn conversation(
@@ -113,18 +113,19 @@ impl App {
             .bot_for(auth, Capability::Write, conversation.bot_id)
             .await?;
         let expires_at = now + bot.session_timeout.as_timedelta();
-        let announce = |touched: &Conversation| {
-            vec![Event::Conversation(ConversationEvent {
-                tenant: auth.tenant.clone(),
-                conversation: touched.clone(),
-                kind: ConversationEventKind::Activity,
-                at: now,
-            })]
-        };
-        self.store
-            .touch_conversation(&auth.tenant, id, now, expires_at, announce)
+        let mut tx = self.store.begin(&auth.tenant).await?;
+        let touched = tx
+            .touch_conversation(id, now, expires_at)
             .await?
-            .ok_or(Error::ConversationEnded)
+            .ok_or(Error::ConversationEnded)?;
+        tx.stage([Event::conversation(
+            &auth.tenant,
+            &touched,
+            ConversationEventKind::Activity,
+            now,
+        )]);
+        tx.commit().await?;
+        Ok(touched)
     }
 
     /// Conversations of a bot or of a user, as the filter says.

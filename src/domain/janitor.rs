@@ -4,21 +4,20 @@
 //! bounded batches, one transaction per batch, so a sweep never holds long
 //! locks and a crash loses at most one uncommitted batch; running the
 //! sweep again finishes the work.
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{
     App, Bot, Page, PageRequest, Schedule,
-    memory::{Activity, Target},
+    memory::{Activity, Target, change_events},
 };
 use crate::{
-    domain::{MemoryOp, OwnerKey, Scope},
     error::{Error, Result},
-    model::{Auth, Capability, Role},
-    model::{BotId, TenantId},
-    model::{Event, MemoryEvent},
-    model::{ExpiredVariable, JanitorRun, JanitorTrigger, SweepCounts},
+    model::{
+        Auth, BotId, Capability, JanitorRun, JanitorTrigger, OwnerKey, OwnerMemory, Role, Scope,
+        SweepCounts, TenantId, Variable,
+    },
 };
 
 #[derive(Clone, Debug)]
@@ -137,35 +136,11 @@ impl App {
         // Expired variables: one transaction per batch, memories locked as
         // for any write, so a concurrent writer is never lost.
         loop {
-            let at = self.clock.now();
-            let announce = |expired: &[ExpiredVariable]| {
-                expired
-                    .iter()
-                    .cloned()
-                    .map(|v| {
-                        Event::Memory(MemoryEvent {
-                            tenant: tenant.clone(),
-                            op: MemoryOp::Expired,
-                            bot_id: v.bot,
-                            scope: v.key.scope,
-                            owner_id: v.key.owner_id,
-                            name: v.name,
-                            value: None,
-                            version: v.version,
-                            memory_version: v.memory_version,
-                            at,
-                        })
-                    })
-                    .collect()
-            };
-            let expired = self
-                .store
-                .expire_variables_batch(tenant, now, batch, announce)
-                .await?;
-            if expired.is_empty() {
+            let expired = self.expire_variables(tenant, now, batch).await?;
+            counts.variables_expired += expired as i64;
+            if expired == 0 {
                 break;
             }
-            counts.variables_expired += expired.len() as i64;
         }
 
         loop {
@@ -219,6 +194,47 @@ impl App {
                 self.store.trim_message_logs(tenant, bot, keep).await? as i64;
         }
         Ok(())
+    }
+
+    /// One batch of expired variables, removed by the memory rules every
+    /// write uses ([`OwnerMemory::expire_due`], saved and announced as
+    /// [`App::mutate`] does): their memories are locked first, all at once
+    /// in key order, and expiry is re-checked under the locks, so a
+    /// concurrent writer's fresh value is never lost. Returns how many
+    /// were removed.
+    async fn expire_variables(
+        &self,
+        tenant: &TenantId,
+        now: DateTime<Utc>,
+        batch: u64,
+    ) -> Result<usize> {
+        let mut tx = self.store.begin(tenant).await?;
+        let due = tx.expired_variables(now, batch).await?;
+        let owners: BTreeMap<OwnerKey, BotId> = due.iter().map(|(k, b, _)| (*k, *b)).collect();
+        let versions = tx.lock_memories(&owners, now).await?;
+        let names: Vec<(OwnerKey, String)> = due.into_iter().map(|(k, _, n)| (k, n)).collect();
+        let mut rows: BTreeMap<OwnerKey, Vec<Variable>> = BTreeMap::new();
+        for (key, variable) in tx.load_variables(&names).await? {
+            rows.entry(key).or_default().push(variable);
+        }
+        let mut memories: Vec<OwnerMemory> = rows
+            .into_iter()
+            .filter_map(|(key, rows)| {
+                let version = *versions.get(&key)?;
+                Some(OwnerMemory::new(key, owners[&key], version, rows, now))
+            })
+            .collect();
+        let expired: usize = memories.iter_mut().map(OwnerMemory::expire_due).sum();
+        tx.save_memories(&memories, now).await?;
+        let at = self.clock.now();
+        tx.stage(
+            memories
+                .iter()
+                .flat_map(|m| change_events(tenant, m, at))
+                .collect::<Vec<_>>(),
+        );
+        tx.commit().await?;
+        Ok(expired)
     }
 
     async fn all_bots(&self, tenant: &TenantId) -> Result<HashMap<BotId, Bot>> {

@@ -31,11 +31,14 @@ impl App {
         self.kv_access(auth, Capability::Write, write.key.bot)
             .await?;
         let now = self.clock.now();
-        self.store
-            .kv_write(&auth.tenant, &write.key, now, |current| {
+        let tx = self.store.begin(&auth.tenant).await?;
+        let entry = tx
+            .kv_write(&write.key, now, |current| {
                 plan_kv_write(current, &write, now)
             })
-            .await
+            .await?;
+        tx.commit().await?;
+        Ok(entry)
     }
 
     pub async fn kv_get(&self, auth: &Auth, key: KvKey) -> Result<Option<KvEntry>> {
@@ -84,8 +87,9 @@ impl App {
     pub async fn kv_delete(&self, auth: &Auth, key: KvKey) -> Result<bool> {
         check_key("key", &key.key, false)?;
         self.kv_access(auth, Capability::Write, key.bot).await?;
-        self.store
-            .kv_delete(&auth.tenant, &key, self.clock.now())
-            .await
+        let tx = self.store.begin(&auth.tenant).await?;
+        let deleted = tx.kv_delete(&key, self.clock.now()).await?;
+        tx.commit().await?;
+        Ok(deleted)
     }
 }

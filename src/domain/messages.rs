@@ -60,22 +60,17 @@ impl App {
         let keep = target.bot.last_messages_kept.max(0) as u64;
         touched.last_activity_at = now;
         touched.expires_at = Some(expires_at);
-        let activity = Event::Conversation(ConversationEvent {
-            tenant: auth.tenant.clone(),
-            conversation: touched,
-            kind: ConversationEventKind::Activity,
-            at: now,
-        });
-        self.store
-            .append_message(
-                &auth.tenant,
-                conversation,
-                &message,
-                keep,
-                expires_at,
-                activity,
-            )
+        let mut tx = self.store.begin(&auth.tenant).await?;
+        let touched = tx
+            .append_message(conversation, &message, keep, expires_at)
             .await?;
+        tx.stage([Event::conversation(
+            &auth.tenant,
+            &touched,
+            ConversationEventKind::Activity,
+            now,
+        )]);
+        tx.commit().await?;
         Ok(message)
     }
 

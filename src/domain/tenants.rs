@@ -43,9 +43,10 @@ impl App {
         }
         let now = self.clock.now();
         let schedule = schedule.map(|s| (s.as_str().to_owned(), s.next_after(now)));
-        self.store
-            .update_tenant_settings(&auth.tenant, schedule, settings.max_value_bytes)
+        let tx = self.store.begin(&auth.tenant).await?;
+        tx.update_tenant_settings(schedule, settings.max_value_bytes)
             .await?;
+        tx.commit().await?;
         self.tenant(auth).await
     }
 

@@ -9,9 +9,10 @@ impl App {
     pub async fn upsert_user(&self, auth: &Auth, input: UpsertUser) -> Result<User> {
         self.bot_for(auth, Capability::Write, input.bot_id).await?;
         let input = input.validate()?;
-        self.store
-            .upsert_user(&auth.tenant, &input, self.clock.now())
-            .await
+        let tx = self.store.begin(&auth.tenant).await?;
+        let user = tx.upsert_user(&input, self.clock.now()).await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     pub async fn user(&self, auth: &Auth, id: UserId) -> Result<Option<User>> {

@@ -59,6 +59,20 @@ pub enum Event {
 }
 
 impl Event {
+    pub fn conversation(
+        tenant: &TenantId,
+        conversation: &Conversation,
+        kind: ConversationEventKind,
+        at: DateTime<Utc>,
+    ) -> Event {
+        Event::Conversation(ConversationEvent {
+            tenant: tenant.clone(),
+            conversation: conversation.clone(),
+            kind,
+            at,
+        })
+    }
+
     pub fn tenant(&self) -> Option<&TenantId> {
         match self {
             Event::Memory(e) => Some(&e.tenant),

@@ -1,9 +1,8 @@
-//! The janitor's records: runs, their counts, claimed tenants and the
-//! variables a sweep removed.
+//! The janitor's records: runs, their counts and claimed tenants.
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{BotId, OwnerKey, TenantId};
+use super::TenantId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JanitorTrigger {
@@ -33,15 +32,4 @@ pub struct JanitorRun {
 pub struct Claimed {
     pub tenant: TenantId,
     pub schedule: String,
-}
-
-/// A variable the janitor removed, with what its EXPIRED event needs.
-#[derive(Clone, Debug)]
-pub struct ExpiredVariable {
-    pub key: OwnerKey,
-    pub bot: BotId,
-    pub name: String,
-    /// The version the removal produced.
-    pub version: i64,
-    pub memory_version: i64,
 }

@@ -180,6 +180,30 @@ impl OwnerMemory {
         Ok(true)
     }
 
+    /// Rule 2's garbage collection (the janitor): removes the rows that
+    /// have expired by now, each a change of its own (`EXPIRED`, version
+    /// stepped), so the memory steps its version once. Returns how many.
+    pub fn expire_due(&mut self) -> usize {
+        let due: Vec<String> = self
+            .vars
+            .values()
+            .filter(|v| !v.is_live(self.now))
+            .map(|v| v.name.clone())
+            .collect();
+        for name in &due {
+            if let Some(removed) = self.vars.remove(name) {
+                self.dirty.insert(name.clone());
+                self.changes.push(Change {
+                    op: MemoryOp::Expired,
+                    name: name.clone(),
+                    value: None,
+                    version: removed.version + 1,
+                });
+            }
+        }
+        due.len()
+    }
+
     /// Removes every variable; returns how many were live.
     pub fn clear(&mut self, op: MemoryOp) -> usize {
         let names: Vec<String> = self.vars.keys().cloned().collect();

@@ -2,7 +2,7 @@ use entity::bot;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, conflict_or_internal, page, scoped, scoped_delete};
+use super::{Store, Tx, conflict_or_internal, page, scoped, scoped_delete};
 use crate::{
     error::{Error, Result},
     model::{Bot, Duration, Page, PageRequest, Promotion, PromotionMode, RetentionPolicy, Scope},
@@ -91,14 +91,6 @@ fn to_row(tenant: &TenantId, bot: &Bot) -> bot::ActiveModel {
 }
 
 impl Store {
-    pub async fn insert_bot(&self, tenant: &TenantId, bot: &Bot) -> Result<()> {
-        to_row(tenant, bot)
-            .insert(&self.db)
-            .await
-            .map_err(|e| conflict_or_internal(e, DUPLICATE_NAME))?;
-        Ok(())
-    }
-
     pub async fn find_bot(&self, tenant: &TenantId, id: BotId) -> Result<Option<Bot>> {
         scoped::<bot::Entity>(tenant)
             .filter(bot::Column::Id.eq(id.0))
@@ -106,44 +98,6 @@ impl Store {
             .await?
             .map(to_domain)
             .transpose()
-    }
-
-    /// Reads, changes and writes the bot in one transaction.
-    pub async fn update_bot(
-        &self,
-        tenant: &TenantId,
-        id: BotId,
-        change: impl FnOnce(Bot) -> Result<Bot>,
-    ) -> Result<Bot> {
-        let tx = self.write_tx().await?;
-        let current = scoped::<bot::Entity>(tenant)
-            .filter(bot::Column::Id.eq(id.0))
-            .one(&*tx)
-            .await?
-            .ok_or(Error::NotFound("bot"))?;
-        let (kept_before, pending_before) = (current.last_messages_kept, current.trim_pending);
-        let updated = change(to_domain(current)?)?;
-        let mut row = to_row(tenant, &updated).reset_all();
-        row.trim_pending = Set(pending_before || updated.last_messages_kept < kept_before);
-        row.update(&*tx)
-            .await
-            .map_err(|e| conflict_or_internal(e, DUPLICATE_NAME))?;
-        tx.commit().await?;
-        Ok(updated)
-    }
-
-    /// Memory and KV entries are deleted here; users, conversations and
-    /// messages go with the bot through cascading foreign keys.
-    pub async fn delete_bot(&self, tenant: &TenantId, id: BotId) -> Result<bool> {
-        let tx = self.write_tx().await?;
-        super::memory::delete_memories_of_bot(&*tx, tenant, id).await?;
-        super::kv::delete_kv_of_bot(&*tx, tenant, id).await?;
-        let result = scoped_delete::<bot::Entity>(tenant)
-            .filter(bot::Column::Id.eq(id.0))
-            .exec(&*tx)
-            .await?;
-        tx.commit().await?;
-        Ok(result.rows_affected > 0)
     }
 
     pub async fn list_bots(
@@ -159,5 +113,51 @@ impl Store {
         page(&self.db, select, bot::Column::Id, request, true)
             .await?
             .try_map(to_domain)
+    }
+}
+
+impl Tx {
+    pub async fn insert_bot(&self, bot: &Bot) -> Result<()> {
+        let tenant = self.tenant();
+        to_row(tenant, bot)
+            .insert(self.db())
+            .await
+            .map_err(|e| conflict_or_internal(e, DUPLICATE_NAME))?;
+        Ok(())
+    }
+
+    /// Reads, changes and writes the bot in one transaction.
+    pub async fn update_bot(
+        &self,
+        id: BotId,
+        change: impl FnOnce(Bot) -> Result<Bot>,
+    ) -> Result<Bot> {
+        let tenant = self.tenant();
+        let current = scoped::<bot::Entity>(tenant)
+            .filter(bot::Column::Id.eq(id.0))
+            .one(self.db())
+            .await?
+            .ok_or(Error::NotFound("bot"))?;
+        let (kept_before, pending_before) = (current.last_messages_kept, current.trim_pending);
+        let updated = change(to_domain(current)?)?;
+        let mut row = to_row(tenant, &updated).reset_all();
+        row.trim_pending = Set(pending_before || updated.last_messages_kept < kept_before);
+        row.update(self.db())
+            .await
+            .map_err(|e| conflict_or_internal(e, DUPLICATE_NAME))?;
+        Ok(updated)
+    }
+
+    /// Memory and KV entries are deleted here; users, conversations and
+    /// messages go with the bot through cascading foreign keys.
+    pub async fn delete_bot(&self, id: BotId) -> Result<bool> {
+        let tenant = self.tenant();
+        super::memory::delete_memories_of_bot(self.db(), tenant, id).await?;
+        super::kv::delete_kv_of_bot(self.db(), tenant, id).await?;
+        let result = scoped_delete::<bot::Entity>(tenant)
+            .filter(bot::Column::Id.eq(id.0))
+            .exec(self.db())
+            .await?;
+        Ok(result.rows_affected > 0)
     }
 }

@@ -1,14 +1,12 @@
 use chrono::{DateTime, Utc};
 use entity::{conversation, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, QueryFilter,
-    sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, QueryFilter, sea_query::Expr,
 };
 
-use super::{Store, page, scoped, scoped_update, users};
+use super::{Store, Tx, page, scoped, scoped_update, users};
 use crate::{
     error::{Error, Result},
-    model::Event,
     model::{BotId, ConversationId, TenantId, UserId},
     model::{
         Conversation, ConversationFilter, ConversationStatus, EndReason, Page, PageRequest,
@@ -101,24 +99,22 @@ fn live_at(now: DateTime<Utc>) -> Condition {
         .add(conversation::Column::ExpiresAt.gt(now))
 }
 
-impl Store {
+impl Tx {
     /// Resolves the user (by id within the bot, or found-or-created by
-    /// channel and external id) and inserts the conversation, atomically.
+    /// channel and external id) and inserts the conversation, with its
+    /// prefilled memory.
     pub async fn start_conversation(
         &self,
-        tenant: &TenantId,
         selector: &UserSelector,
         mut draft: Conversation,
         prefill: Option<&crate::model::OwnerMemory>,
-        announce: impl FnOnce(&Conversation) -> Vec<Event>,
     ) -> Result<Conversation> {
-        let mut memory_tx = self.memory_tx(tenant).await?;
-        let tx = memory_tx.connection();
+        let tenant = self.tenant();
         let user = match selector {
             UserSelector::Id(id) => scoped::<user::Entity>(tenant)
                 .filter(user::Column::Id.eq(id.0))
                 .filter(user::Column::BotId.eq(draft.bot_id.0))
-                .one(tx)
+                .one(self.db())
                 .await?
                 .map(users::to_domain)
                 .ok_or(Error::NotFound("user"))?,
@@ -132,98 +128,54 @@ impl Store {
                     external_id: external_id.clone(),
                     profile: UserProfile::default(),
                 };
-                users::upsert_user_in(tx, tenant, &input, draft.started_at).await?
+                self.upsert_user(&input, draft.started_at).await?
             }
         };
         draft.user_id = user.id;
         draft.channel = user.channel;
-        to_row(tenant, &draft).insert(tx).await?;
+        to_row(tenant, &draft).insert(self.db()).await?;
         if let Some(memory) = prefill {
-            memory_tx
-                .lock(memory.key, draft.bot_id, draft.started_at)
+            self.lock_memory(memory.key, draft.bot_id, draft.started_at)
                 .await?;
-            memory_tx.save(memory, draft.started_at).await?;
+            self.save_memories([memory], draft.started_at).await?;
         }
-        memory_tx.announce(announce(&draft));
-        memory_tx.commit().await?;
         Ok(draft)
-    }
-
-    pub async fn find_conversation(
-        &self,
-        tenant: &TenantId,
-        id: ConversationId,
-    ) -> Result<Option<Conversation>> {
-        scoped::<conversation::Entity>(tenant)
-            .filter(conversation::Column::Id.eq(id.0))
-            .one(&self.db)
-            .await?
-            .map(to_domain)
-            .transpose()
     }
 
     /// Records activity if the conversation is still live; `None` if it has
     /// ended or timed out.
     pub async fn touch_conversation(
         &self,
-        tenant: &TenantId,
         id: ConversationId,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
-        announce: impl FnOnce(&Conversation) -> Vec<Event>,
     ) -> Result<Option<Conversation>> {
-        let mut tx = self.write_tx().await?;
-        if !self
-            .touch_conversation_in(&*tx, tenant, id, now, expires_at)
-            .await?
-        {
-            return Ok(None);
-        }
-        let Some(touched) = scoped::<conversation::Entity>(tenant)
-            .filter(conversation::Column::Id.eq(id.0))
-            .one(&*tx)
-            .await?
-            .map(to_domain)
-            .transpose()?
-        else {
-            return Ok(None);
-        };
-        tx.announce(announce(&touched));
-        tx.commit().await?;
-        Ok(Some(touched))
-    }
-
-    /// Records activity inside the caller's transaction; false if the
-    /// conversation is no longer live.
-    pub async fn touch_conversation_in<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        tenant: &TenantId,
-        id: ConversationId,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<bool> {
-        let result = scoped_update::<conversation::Entity>(tenant)
+        let result = scoped_update::<conversation::Entity>(self.tenant())
             .col_expr(conversation::Column::LastActivityAt, Expr::value(now))
             .col_expr(conversation::Column::ExpiresAt, Expr::value(expires_at))
             .filter(conversation::Column::Id.eq(id.0))
             .filter(live_at(now))
-            .exec(db)
+            .exec(self.db())
             .await?;
-        Ok(result.rows_affected > 0)
+        if result.rows_affected == 0 {
+            return Ok(None);
+        }
+        scoped::<conversation::Entity>(self.tenant())
+            .filter(conversation::Column::Id.eq(id.0))
+            .one(self.db())
+            .await?
+            .map(to_domain)
+            .transpose()
     }
 
-    /// Ends a live conversation inside the caller's transaction; false if
-    /// it had already ended or timed out.
-    pub async fn end_conversation_in<C: ConnectionTrait>(
+    /// Ends a live conversation; false if it had already ended or timed out.
+    pub async fn end_conversation(
         &self,
-        db: &C,
-        tenant: &TenantId,
         id: ConversationId,
         reason: EndReason,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let result = scoped_update::<conversation::Entity>(tenant)
+        let result = scoped_update::<conversation::Entity>(self.tenant())
             .col_expr(conversation::Column::Status, Expr::value("ended"))
             .col_expr(
                 conversation::Column::EndReason,
@@ -236,9 +188,24 @@ impl Store {
             )
             .filter(conversation::Column::Id.eq(id.0))
             .filter(live_at(now))
-            .exec(db)
+            .exec(self.db())
             .await?;
         Ok(result.rows_affected > 0)
+    }
+}
+
+impl Store {
+    pub async fn find_conversation(
+        &self,
+        tenant: &TenantId,
+        id: ConversationId,
+    ) -> Result<Option<Conversation>> {
+        scoped::<conversation::Entity>(tenant)
+            .filter(conversation::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await?
+            .map(to_domain)
+            .transpose()
     }
 
     pub async fn list_conversations(

@@ -1,26 +1,22 @@
 //! What the janitor needs from the database: claiming due tenants (the one
 //! query that reads across tenants, by design: it is the scheduler), and
 //! finding expired rows of one tenant in bounded batches.
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use entity::{conversation, janitor_run, kv_entry, message, tenant, variable};
+use entity::{conversation, janitor_run, kv_entry, message, tenant};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType},
 };
 use uuid::Uuid;
 
-use super::{Store, conversations, scoped, scoped_delete, scoped_update};
+use super::{Store, Tx, conversations, scoped, scoped_delete, scoped_update};
 use crate::{
     error::Result,
     model::{BotId, ConversationId, TenantId},
-    model::{
-        Claimed, Conversation, ExpiredVariable, JanitorRun, JanitorTrigger, OwnerKey, Page,
-        PageRequest, Scope, SweepCounts,
-    },
+    model::{Claimed, Conversation, JanitorRun, JanitorTrigger, Page, PageRequest, SweepCounts},
 };
 
 fn to_run(m: janitor_run::Model) -> JanitorRun {
@@ -53,7 +49,7 @@ impl Store {
         lease_until: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<Claimed>> {
-        let tx = self.write_tx().await?;
+        let (tx, _gate) = self.open_write().await?;
         let due = tenant::Entity::find()
             .filter(tenant::Column::NextJanitorAt.lte(now))
             .filter(
@@ -64,14 +60,14 @@ impl Store {
             .order_by_asc(tenant::Column::NextJanitorAt)
             .limit(limit)
             .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .all(&*tx)
+            .all(&tx)
             .await?;
         let ids: Vec<String> = due.iter().map(|t| t.id.clone()).collect();
         if !ids.is_empty() {
             tenant::Entity::update_many()
                 .col_expr(tenant::Column::JanitorLeaseUntil, Expr::value(lease_until))
                 .filter(tenant::Column::Id.is_in(ids))
-                .exec(&*tx)
+                .exec(&tx)
                 .await?;
         }
         tx.commit().await?;
@@ -267,32 +263,6 @@ impl Store {
             .collect()
     }
 
-    /// Marks a timed-out conversation expired inside the caller's
-    /// transaction; false if it is not (any more) due.
-    pub async fn expire_conversation_in<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        id: &TenantId,
-        conversation: ConversationId,
-        now: DateTime<Utc>,
-        ended_at: DateTime<Utc>,
-    ) -> Result<bool> {
-        let result = scoped_update::<conversation::Entity>(id)
-            .col_expr(conversation::Column::Status, Expr::value("expired"))
-            .col_expr(conversation::Column::EndReason, Expr::value("timeout"))
-            .col_expr(conversation::Column::EndedAt, Expr::value(ended_at))
-            .col_expr(
-                conversation::Column::ExpiresAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(conversation::Column::Id.eq(conversation.0))
-            .filter(conversation::Column::Status.eq("active"))
-            .filter(conversation::Column::ExpiresAt.lte(now))
-            .exec(db)
-            .await?;
-        Ok(result.rows_affected > 0)
-    }
-
     /// Bots whose `lastMessagesKept` was lowered since their last trim.
     pub async fn bots_pending_trim(&self, id: &TenantId) -> Result<Vec<(BotId, u64)>> {
         let rows: Vec<(Uuid, i32)> = scoped::<entity::bot::Entity>(id)
@@ -375,190 +345,28 @@ impl Store {
     }
 }
 
-/// `(a, b, …) IN (VALUES (…), …)` over bound values. PostgreSQL plans it
-/// as a hashed semi-join; the row-value list form `IN ((…), (…))` becomes
-/// one OR per tuple, checked against every row (a batch of 1000 took ~1 s).
-fn in_values(
-    backend: sea_orm::DbBackend,
-    columns: &[&str],
-    rows: Vec<Vec<sea_orm::Value>>,
-) -> Expr {
-    // sea-query's placeholder for custom SQL: `$` on PostgreSQL, `?` elsewhere.
-    let mark = if backend == sea_orm::DbBackend::Postgres {
-        "$"
-    } else {
-        "?"
-    };
-    let tuple = format!("({})", vec![mark; columns.len()].join(", "));
-    let list = vec![tuple; rows.len()].join(", ");
-    let columns = columns
-        .iter()
-        .map(|c| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    Expr::cust_with_values(
-        format!("({columns}) IN (VALUES {list})"),
-        rows.into_iter().flatten(),
-    )
-}
-
-fn owner_values<'a>(owners: impl Iterator<Item = &'a (String, Uuid)>) -> Vec<Vec<sea_orm::Value>> {
-    owners
-        .map(|(s, o)| vec![s.clone().into(), (*o).into()])
-        .collect()
-}
-
-/// (scope, owner_id, name, version, expires_at) of a row in a sweep batch.
-type BatchRow = (String, Uuid, String, i64, Option<DateTime<Utc>>);
-
-impl Store {
-    /// Removes up to `limit` expired variables in one transaction with a
-    /// fixed number of statements, however many memories they belong to:
-    /// the memories are locked first, all at once and in key order (the
-    /// order every writer uses), the rows still expired under the lock are
-    /// deleted, and each memory steps its version once.
-    pub async fn expire_variables_batch(
+impl Tx {
+    /// Marks a timed-out conversation expired; false if it is not (any
+    /// more) due.
+    pub async fn expire_conversation(
         &self,
-        id: &TenantId,
+        conversation: ConversationId,
         now: DateTime<Utc>,
-        limit: u64,
-        announce: impl FnOnce(&[ExpiredVariable]) -> Vec<crate::model::Event>,
-    ) -> Result<Vec<ExpiredVariable>> {
-        use std::collections::BTreeSet;
-
-        use entity::memory;
-        let backend = self.db.get_database_backend();
-        let mut tx = self.write_tx().await?;
-        let candidates: Vec<(String, Uuid, String, Uuid)> = scoped::<variable::Entity>(id)
-            .filter(variable::Column::ExpiresAt.lte(now))
-            .select_only()
-            .columns([
-                variable::Column::Scope,
-                variable::Column::OwnerId,
-                variable::Column::Name,
-                variable::Column::BotId,
-            ])
-            .limit(limit)
-            .into_tuple()
-            .all(&*tx)
-            .await?;
-        if candidates.is_empty() {
-            return Ok(vec![]);
-        }
-        let owners: BTreeMap<(String, Uuid), Uuid> = candidates
-            .iter()
-            .map(|(s, o, _, b)| ((s.clone(), *o), *b))
-            .collect();
-        // Writers create a memory's row before its first variable; make sure
-        // of it here too, so that there is always a row to lock.
-        let rows = owners
-            .iter()
-            .map(|((scope, owner), bot)| memory::ActiveModel {
-                tenant_id: Set(id.as_str().to_owned()),
-                scope: Set(scope.clone()),
-                owner_id: Set(*owner),
-                bot_id: Set(*bot),
-                version: Set(0),
-                updated_at: Set(now),
-            });
-        memory::Entity::insert_many(rows)
-            .on_conflict_do_nothing()
-            .exec(&*tx)
-            .await?;
-        let locked: Vec<memory::Model> = scoped::<memory::Entity>(id)
-            .filter(in_values(
-                backend,
-                &["scope", "owner_id"],
-                owner_values(owners.keys()),
-            ))
-            .order_by_asc(memory::Column::Scope)
-            .order_by_asc(memory::Column::OwnerId)
-            .lock_exclusive()
-            .all(&*tx)
-            .await?;
-        let versions: BTreeMap<(String, Uuid), (i64, Uuid)> = locked
-            .into_iter()
-            .map(|m| ((m.scope, m.owner_id), (m.version, m.bot_id)))
-            .collect();
-        let batch: Vec<(String, Uuid, String)> = candidates
-            .into_iter()
-            .map(|(s, o, n, _)| (s, o, n))
-            .collect();
-        let row_values = |rows: &mut dyn Iterator<Item = (String, Uuid, String)>| {
-            let values = rows
-                .map(|(s, o, n)| vec![s.into(), o.into(), n.into()])
-                .collect();
-            in_values(backend, &["scope", "owner_id", "name"], values)
-        };
-        // Exact primary-key lookups. No expiry condition in SQL: it steers
-        // the planner to the expiry index and every batch would scan all
-        // expired rows. The memories are locked, so no writer can change
-        // these rows now; the expiry is re-checked here instead.
-        let rows: Vec<BatchRow> = scoped::<variable::Entity>(id)
-            .filter(row_values(&mut batch.into_iter()))
-            .select_only()
-            .columns([
-                variable::Column::Scope,
-                variable::Column::OwnerId,
-                variable::Column::Name,
-                variable::Column::Version,
-                variable::Column::ExpiresAt,
-            ])
-            .into_tuple()
-            .all(&*tx)
-            .await?;
-        let still_expired: Vec<(String, Uuid, String, i64)> = rows
-            .into_iter()
-            .filter(|(.., expires_at)| expires_at.is_some_and(|at| at <= now))
-            .map(|(s, o, n, v, _)| (s, o, n, v))
-            .collect();
-        if still_expired.is_empty() {
-            tx.commit().await?;
-            return Ok(vec![]);
-        }
-        scoped_delete::<variable::Entity>(id)
-            .filter(row_values(
-                &mut still_expired
-                    .iter()
-                    .map(|(s, o, n, _)| (s.clone(), *o, n.clone())),
-            ))
-            .exec(&*tx)
-            .await?;
-        let touched: BTreeSet<(String, Uuid)> = still_expired
-            .iter()
-            .map(|(s, o, _, _)| (s.clone(), *o))
-            .collect();
-        scoped_update::<memory::Entity>(id)
+        ended_at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = scoped_update::<conversation::Entity>(self.tenant())
+            .col_expr(conversation::Column::Status, Expr::value("expired"))
+            .col_expr(conversation::Column::EndReason, Expr::value("timeout"))
+            .col_expr(conversation::Column::EndedAt, Expr::value(ended_at))
             .col_expr(
-                memory::Column::Version,
-                Expr::col(memory::Column::Version).add(1),
+                conversation::Column::ExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
             )
-            .col_expr(memory::Column::UpdatedAt, Expr::value(now))
-            .filter(in_values(
-                backend,
-                &["scope", "owner_id"],
-                owner_values(touched.iter()),
-            ))
-            .exec(&*tx)
+            .filter(conversation::Column::Id.eq(conversation.0))
+            .filter(conversation::Column::Status.eq("active"))
+            .filter(conversation::Column::ExpiresAt.lte(now))
+            .exec(self.db())
             .await?;
-        // Every row here belongs to a memory locked above; a missing one is
-        // skipped rather than trusted.
-        let expired: Vec<ExpiredVariable> = still_expired
-            .into_iter()
-            .filter_map(|(scope, owner_id, name, version)| {
-                let (memory_version, bot) = *versions.get(&(scope.clone(), owner_id))?;
-                let scope = Scope::parse(&scope)?;
-                Some(ExpiredVariable {
-                    key: OwnerKey { scope, owner_id },
-                    bot: BotId(bot),
-                    name,
-                    version: version + 1,
-                    memory_version: memory_version + 1,
-                })
-            })
-            .collect();
-        tx.announce(announce(&expired));
-        tx.commit().await?;
-        Ok(expired)
+        Ok(result.rows_affected > 0)
     }
 }

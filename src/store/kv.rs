@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{Store, scoped, scoped_delete};
+use super::{Store, Tx, scoped, scoped_delete};
 use crate::{
     error::{Error, Result},
     model::{BotId, TenantId},
@@ -46,57 +46,6 @@ fn live_at(now: DateTime<Utc>) -> Condition {
 }
 
 impl Store {
-    /// Locks the entry's row and lets `plan` decide its next state. A
-    /// missing row is first created as an already-expired placeholder, so
-    /// that there is a row to lock and two writers of a new key serialize
-    /// (the placeholder is invisible to readers and rolls back with the
-    /// transaction).
-    pub async fn kv_write(
-        &self,
-        tenant: &TenantId,
-        key: &KvKey,
-        now: DateTime<Utc>,
-        plan: impl FnOnce(Option<&KvEntry>) -> Result<Option<KvEntry>>,
-    ) -> Result<KvEntry> {
-        let tx = self.write_tx().await?;
-        let placeholder = kv_entry::ActiveModel {
-            tenant_id: Set(tenant.as_str().to_owned()),
-            bot_id: Set(bot_column(key.bot)),
-            key: Set(key.key.clone()),
-            value: Set(StoredJson(serde_json::Value::Bool(false))),
-            version: Set(0),
-            expires_at: Set(Some(DateTime::<Utc>::UNIX_EPOCH)),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        kv_entry::Entity::insert(placeholder)
-            .on_conflict_do_nothing()
-            .exec(&*tx)
-            .await?;
-        let row = by_key(tenant, key)
-            .lock_exclusive()
-            .one(&*tx)
-            .await?
-            .ok_or_else(|| Error::internal("kv row vanished under lock"))?;
-        let current = to_domain(row.clone());
-        let next = match plan(Some(&current))? {
-            Some(next) => next,
-            None => {
-                tx.commit().await?;
-                return Ok(current);
-            }
-        };
-        let mut active = row.into_active_model();
-        active.value = Set(StoredJson(next.value.clone()));
-        active.version = Set(next.version);
-        active.expires_at = Set(next.expires_at);
-        active.created_at = Set(next.created_at);
-        active.updated_at = Set(next.updated_at);
-        active.update(&*tx).await?;
-        tx.commit().await?;
-        Ok(next)
-    }
-
     pub async fn kv_find(&self, tenant: &TenantId, key: &KvKey) -> Result<Option<KvEntry>> {
         Ok(by_key(tenant, key).one(&self.db).await?.map(to_domain))
     }
@@ -144,21 +93,6 @@ impl Store {
             total: None,
         })
     }
-
-    pub async fn kv_delete(
-        &self,
-        tenant: &TenantId,
-        key: &KvKey,
-        now: DateTime<Utc>,
-    ) -> Result<bool> {
-        let result = scoped_delete::<kv_entry::Entity>(tenant)
-            .filter(kv_entry::Column::BotId.eq(bot_column(key.bot)))
-            .filter(kv_entry::Column::Key.eq(key.key.as_str()))
-            .filter(live_at(now))
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected > 0)
-    }
 }
 
 pub(super) async fn delete_kv_of_bot<C: ConnectionTrait>(
@@ -171,4 +105,65 @@ pub(super) async fn delete_kv_of_bot<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(())
+}
+
+impl Tx {
+    /// Locks the entry's row and lets `plan` decide its next state. A
+    /// missing row is first created as an already-expired placeholder, so
+    /// that there is a row to lock and two writers of a new key serialize
+    /// (the placeholder is invisible to readers and rolls back with the
+    /// transaction).
+    pub async fn kv_write(
+        &self,
+        key: &KvKey,
+        now: DateTime<Utc>,
+        plan: impl FnOnce(Option<&KvEntry>) -> Result<Option<KvEntry>>,
+    ) -> Result<KvEntry> {
+        let tenant = self.tenant();
+        let placeholder = kv_entry::ActiveModel {
+            tenant_id: Set(tenant.as_str().to_owned()),
+            bot_id: Set(bot_column(key.bot)),
+            key: Set(key.key.clone()),
+            value: Set(StoredJson(serde_json::Value::Bool(false))),
+            version: Set(0),
+            expires_at: Set(Some(DateTime::<Utc>::UNIX_EPOCH)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        kv_entry::Entity::insert(placeholder)
+            .on_conflict_do_nothing()
+            .exec(self.db())
+            .await?;
+        let row = by_key(tenant, key)
+            .lock_exclusive()
+            .one(self.db())
+            .await?
+            .ok_or_else(|| Error::internal("kv row vanished under lock"))?;
+        let current = to_domain(row.clone());
+        let next = match plan(Some(&current))? {
+            Some(next) => next,
+            None => {
+                return Ok(current);
+            }
+        };
+        let mut active = row.into_active_model();
+        active.value = Set(StoredJson(next.value.clone()));
+        active.version = Set(next.version);
+        active.expires_at = Set(next.expires_at);
+        active.created_at = Set(next.created_at);
+        active.updated_at = Set(next.updated_at);
+        active.update(self.db()).await?;
+        Ok(next)
+    }
+
+    pub async fn kv_delete(&self, key: &KvKey, now: DateTime<Utc>) -> Result<bool> {
+        let tenant = self.tenant();
+        let result = scoped_delete::<kv_entry::Entity>(tenant)
+            .filter(kv_entry::Column::BotId.eq(bot_column(key.bot)))
+            .filter(kv_entry::Column::Key.eq(key.key.as_str()))
+            .filter(live_at(now))
+            .exec(self.db())
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
 }

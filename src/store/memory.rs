@@ -2,15 +2,19 @@
 //! locked first (its `memories` row, `FOR UPDATE` on PostgreSQL; SQLite's
 //! IMMEDIATE transaction already admits one writer), in a fixed order, so
 //! compare-and-set never loses an update and two writers never deadlock.
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use entity::StoredJson;
 use entity::{memory, variable};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, IsolationLevel, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, sea_query::OnConflict,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, IsolationLevel, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+    sea_query::{Expr, OnConflict},
 };
 
-use super::{Store, scoped, scoped_delete, scoped_update};
+use super::{Store, Tx, scoped, scoped_delete, scoped_update};
 use crate::{
     error::{Error, Result},
     model::{BotId, TenantId},
@@ -39,19 +43,7 @@ fn of_owner<E: entity::TenantScoped>(
         .filter(owner_col.eq(key.owner_id))
 }
 
-pub struct MemoryTx {
-    pub(super) tx: super::WriteTx,
-    pub(super) tenant: TenantId,
-}
-
 impl Store {
-    pub async fn memory_tx(&self, tenant: &TenantId) -> Result<MemoryTx> {
-        Ok(MemoryTx {
-            tx: self.write_tx().await?,
-            tenant: tenant.clone(),
-        })
-    }
-
     /// Versions and live variables of several memories, from one snapshot
     /// (two statements whatever the number of memories). Memories of bots
     /// outside `visible` are left out.
@@ -107,15 +99,11 @@ impl Store {
     }
 }
 
-impl MemoryTx {
-    pub fn connection(&self) -> &DatabaseTransaction {
-        &self.tx
-    }
-
+impl Tx {
     /// Locks the memory (creating its row at version 0) and returns its version.
-    pub async fn lock(&self, key: OwnerKey, bot: BotId, now: DateTime<Utc>) -> Result<i64> {
+    pub async fn lock_memory(&self, key: OwnerKey, bot: BotId, now: DateTime<Utc>) -> Result<i64> {
         let row = memory::ActiveModel {
-            tenant_id: Set(self.tenant.as_str().to_owned()),
+            tenant_id: Set(self.tenant().as_str().to_owned()),
             scope: Set(key.scope.as_str().to_owned()),
             owner_id: Set(key.owner_id),
             bot_id: Set(bot.0),
@@ -124,25 +112,29 @@ impl MemoryTx {
         };
         memory::Entity::insert(row)
             .on_conflict_do_nothing()
-            .exec(&*self.tx)
+            .exec(self.db())
             .await?;
         let locked = of_owner::<memory::Entity>(
-            &self.tenant,
+            self.tenant(),
             key,
             memory::Column::Scope,
             memory::Column::OwnerId,
         )
         .lock_exclusive()
-        .one(&*self.tx)
+        .one(self.db())
         .await?
         .ok_or_else(|| Error::internal("memory row vanished under lock"))?;
         Ok(locked.version)
     }
 
     /// Rows of the memory (live or not): all, or only the names given.
-    pub async fn load(&self, key: OwnerKey, names: Option<&[String]>) -> Result<Vec<Variable>> {
+    pub async fn load_memory(
+        &self,
+        key: OwnerKey,
+        names: Option<&[String]>,
+    ) -> Result<Vec<Variable>> {
         let mut select = of_owner::<variable::Entity>(
-            &self.tenant,
+            self.tenant(),
             key,
             variable::Column::Scope,
             variable::Column::OwnerId,
@@ -151,28 +143,38 @@ impl MemoryTx {
             select = select.filter(variable::Column::Name.is_in(names.iter().cloned()));
         }
         Ok(select
-            .all(&*self.tx)
+            .all(self.db())
             .await?
             .into_iter()
             .map(to_variable)
             .collect())
     }
 
-    /// Writes what the operation changed and steps the memory version.
-    pub async fn save(&self, memory: &OwnerMemory, now: DateTime<Utc>) -> Result<()> {
-        let key = memory.key;
-        let (writes, deletes) = memory.dirty_rows();
-        if !deletes.is_empty() {
-            scoped_delete::<variable::Entity>(&self.tenant)
-                .filter(variable::Column::Scope.eq(key.scope.as_str()))
-                .filter(variable::Column::OwnerId.eq(key.owner_id))
-                .filter(variable::Column::Name.is_in(deletes.iter().map(|n| n.to_string())))
-                .exec(&*self.tx)
-                .await?;
-        }
-        if !writes.is_empty() {
-            let rows = writes.into_iter().map(|v| variable::ActiveModel {
-                tenant_id: Set(self.tenant.as_str().to_owned()),
+    /// Writes what the operations changed, whatever the number of memories
+    /// in a fixed number of statements: the deleted rows, the written rows,
+    /// and each changed memory's new version (absolute, as the model
+    /// computed it).
+    pub async fn save_memories<'a>(
+        &self,
+        memories: impl IntoIterator<Item = &'a OwnerMemory>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let backend = self.db().get_database_backend();
+        let mut deletes: Vec<Vec<sea_orm::Value>> = vec![];
+        let mut writes: Vec<variable::ActiveModel> = vec![];
+        let mut versions: Vec<(OwnerKey, i64)> = vec![];
+        for memory in memories {
+            let key = memory.key;
+            let (written, deleted) = memory.dirty_rows();
+            deletes.extend(deleted.into_iter().map(|name| {
+                vec![
+                    key.scope.as_str().into(),
+                    key.owner_id.into(),
+                    name.to_owned().into(),
+                ]
+            }));
+            writes.extend(written.into_iter().map(|v| variable::ActiveModel {
+                tenant_id: Set(self.tenant().as_str().to_owned()),
                 scope: Set(key.scope.as_str().to_owned()),
                 owner_id: Set(key.owner_id),
                 name: Set(v.name.clone()),
@@ -182,8 +184,19 @@ impl MemoryTx {
                 expires_at: Set(v.expires_at),
                 created_at: Set(v.created_at),
                 updated_at: Set(v.updated_at),
-            });
-            variable::Entity::insert_many(rows)
+            }));
+            if memory.changed() {
+                versions.push((key, memory.new_version()));
+            }
+        }
+        if !deletes.is_empty() {
+            scoped_delete::<variable::Entity>(self.tenant())
+                .filter(in_values(backend, &["scope", "owner_id", "name"], deletes))
+                .exec(self.db())
+                .await?;
+        }
+        if !writes.is_empty() {
+            variable::Entity::insert_many(writes)
                 .on_conflict(
                     OnConflict::columns([
                         variable::Column::TenantId,
@@ -200,34 +213,187 @@ impl MemoryTx {
                     ])
                     .to_owned(),
                 )
-                .exec(&*self.tx)
+                .exec(self.db())
                 .await?;
         }
-        if memory.changed() {
-            scoped_update::<memory::Entity>(&self.tenant)
-                .col_expr(
-                    memory::Column::Version,
-                    sea_orm::sea_query::Expr::value(memory.new_version()),
-                )
-                .col_expr(
-                    memory::Column::UpdatedAt,
-                    sea_orm::sea_query::Expr::value(now),
-                )
-                .filter(memory::Column::Scope.eq(key.scope.as_str()))
-                .filter(memory::Column::OwnerId.eq(key.owner_id))
-                .exec(&*self.tx)
+        if !versions.is_empty() {
+            let owners = versions
+                .iter()
+                .map(|(k, _)| vec![k.scope.as_str().into(), k.owner_id.into()])
+                .collect();
+            scoped_update::<memory::Entity>(self.tenant())
+                .col_expr(memory::Column::Version, version_case(backend, &versions))
+                .col_expr(memory::Column::UpdatedAt, Expr::value(now))
+                .filter(in_values(backend, &["scope", "owner_id"], owners))
+                .exec(self.db())
                 .await?;
         }
         Ok(())
     }
 
-    /// Events to announce if, and only if, this transaction commits.
-    pub fn announce(&mut self, events: impl IntoIterator<Item = crate::model::Event>) {
-        self.tx.announce(events);
+    /// Up to `limit` variables past their expiry, with their memory's bot.
+    pub async fn expired_variables(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<(OwnerKey, BotId, String)>> {
+        let rows: Vec<(String, uuid::Uuid, String, uuid::Uuid)> =
+            scoped::<variable::Entity>(self.tenant())
+                .filter(variable::Column::ExpiresAt.lte(now))
+                .select_only()
+                .columns([
+                    variable::Column::Scope,
+                    variable::Column::OwnerId,
+                    variable::Column::Name,
+                    variable::Column::BotId,
+                ])
+                .limit(limit)
+                .into_tuple()
+                .all(self.db())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(scope, owner_id, name, bot)| {
+                let key = OwnerKey {
+                    scope: Scope::parse(&scope)?,
+                    owner_id,
+                };
+                Some((key, BotId(bot), name))
+            })
+            .collect())
     }
 
-    pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await
+    /// Locks several memories at once, in key order (the order every
+    /// writer uses), creating missing rows at version 0; their versions.
+    pub async fn lock_memories(
+        &self,
+        owners: &BTreeMap<OwnerKey, BotId>,
+        now: DateTime<Utc>,
+    ) -> Result<BTreeMap<OwnerKey, i64>> {
+        if owners.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let rows = owners.iter().map(|(key, bot)| memory::ActiveModel {
+            tenant_id: Set(self.tenant().as_str().to_owned()),
+            scope: Set(key.scope.as_str().to_owned()),
+            owner_id: Set(key.owner_id),
+            bot_id: Set(bot.0),
+            version: Set(0),
+            updated_at: Set(now),
+        });
+        memory::Entity::insert_many(rows)
+            .on_conflict_do_nothing()
+            .exec(self.db())
+            .await?;
+        let backend = self.db().get_database_backend();
+        let locked = scoped::<memory::Entity>(self.tenant())
+            .filter(in_values(
+                backend,
+                &["scope", "owner_id"],
+                owners
+                    .keys()
+                    .map(|k| vec![k.scope.as_str().into(), k.owner_id.into()])
+                    .collect(),
+            ))
+            .order_by_asc(memory::Column::Scope)
+            .order_by_asc(memory::Column::OwnerId)
+            .lock_exclusive()
+            .all(self.db())
+            .await?;
+        Ok(locked
+            .into_iter()
+            .filter_map(|m| {
+                let scope = Scope::parse(&m.scope)?;
+                Some((
+                    OwnerKey {
+                        scope,
+                        owner_id: m.owner_id,
+                    },
+                    m.version,
+                ))
+            })
+            .collect())
+    }
+
+    /// The rows named, by exact key (live or not).
+    pub async fn load_variables(
+        &self,
+        names: &[(OwnerKey, String)],
+    ) -> Result<Vec<(OwnerKey, Variable)>> {
+        if names.is_empty() {
+            return Ok(vec![]);
+        }
+        let backend = self.db().get_database_backend();
+        let keys = names
+            .iter()
+            .map(|(k, n)| vec![k.scope.as_str().into(), k.owner_id.into(), n.clone().into()])
+            .collect();
+        // Exact primary-key lookups, no expiry condition: one steers the
+        // planner to the expiry index, and the caller re-checks expiry
+        // under its locks anyway.
+        let rows = scoped::<variable::Entity>(self.tenant())
+            .filter(in_values(backend, &["scope", "owner_id", "name"], keys))
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|v| {
+                let key = OwnerKey {
+                    scope: Scope::parse(&v.scope)?,
+                    owner_id: v.owner_id,
+                };
+                Some((key, to_variable(v)))
+            })
+            .collect())
+    }
+}
+
+/// `(a, b, …) IN (VALUES (…), …)` over bound values. PostgreSQL plans it
+/// as a hashed semi-join; the row-value list form `IN ((…), (…))` becomes
+/// one OR per tuple, checked against every row (a batch of 1000 took ~1 s).
+fn in_values(
+    backend: sea_orm::DbBackend,
+    columns: &[&str],
+    rows: Vec<Vec<sea_orm::Value>>,
+) -> Expr {
+    let mark = placeholder(backend);
+    let tuple = format!("({})", vec![mark; columns.len()].join(", "));
+    let list = vec![tuple; rows.len()].join(", ");
+    let columns = columns
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Expr::cust_with_values(
+        format!("({columns}) IN (VALUES {list})"),
+        rows.into_iter().flatten(),
+    )
+}
+
+/// `CASE WHEN scope = … AND owner_id = … THEN version … END`: each memory's
+/// own new version, in one statement.
+fn version_case(backend: sea_orm::DbBackend, versions: &[(OwnerKey, i64)]) -> Expr {
+    let mark = placeholder(backend);
+    let arm = format!(" WHEN \"scope\" = {mark} AND \"owner_id\" = {mark} THEN {mark}");
+    let sql = format!("CASE{} ELSE \"version\" END", arm.repeat(versions.len()));
+    Expr::cust_with_values(
+        sql,
+        versions.iter().flat_map(|(k, v)| {
+            [
+                sea_orm::Value::from(k.scope.as_str()),
+                k.owner_id.into(),
+                (*v).into(),
+            ]
+        }),
+    )
+}
+
+/// sea-query's placeholder for custom SQL: `$` on PostgreSQL, `?` elsewhere.
+fn placeholder(backend: sea_orm::DbBackend) -> &'static str {
+    if backend == sea_orm::DbBackend::Postgres {
+        "$"
+    } else {
+        "?"
     }
 }
 

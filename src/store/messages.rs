@@ -7,10 +7,10 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::{Store, scoped, scoped_delete};
+use super::{Store, Tx, scoped, scoped_delete};
 use crate::{
     error::{Error, Result},
-    model::{ConversationId, TenantId},
+    model::{Conversation, ConversationId, TenantId},
     model::{Direction, Message},
 };
 
@@ -37,58 +37,6 @@ fn to_domain(m: message::Model) -> Result<Message> {
 }
 
 impl Store {
-    /// Appends to a live conversation (marking activity) and trims the log
-    /// to the `keep` newest, in one transaction.
-    pub async fn append_message(
-        &self,
-        tenant: &TenantId,
-        conversation: ConversationId,
-        m: &Message,
-        keep: u64,
-        expires_at: DateTime<Utc>,
-        activity: crate::model::Event,
-    ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        if !self
-            .touch_conversation_in(&*tx, tenant, conversation, m.at, expires_at)
-            .await?
-        {
-            return Err(Error::ConversationEnded);
-        }
-        message::ActiveModel {
-            tenant_id: Set(tenant.as_str().to_owned()),
-            conversation_id: Set(conversation.0),
-            id: Set(m.id),
-            direction: Set(direction_str(m.direction).into()),
-            text: Set(m.text.clone()),
-            payload: Set(m.payload.clone().map(StoredJson)),
-            at: Set(m.at),
-        }
-        .insert(&*tx)
-        .await?;
-        let of_conversation = || {
-            scoped::<message::Entity>(tenant)
-                .filter(message::Column::ConversationId.eq(conversation.0))
-        };
-        // The newest message that falls out of the window, if any.
-        let cut = of_conversation()
-            .order_by_desc(message::Column::Id)
-            .offset(keep)
-            .limit(1)
-            .one(&*tx)
-            .await?;
-        if let Some(cut) = cut {
-            scoped_delete::<message::Entity>(tenant)
-                .filter(message::Column::ConversationId.eq(conversation.0))
-                .filter(message::Column::Id.lte(cut.id))
-                .exec(&*tx)
-                .await?;
-        }
-        tx.announce([activity]);
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The newest `last` messages of each conversation, oldest first, in
     /// one statement. Appends trim each log to its bot's `lastMessagesKept`,
     /// so reading whole logs and cutting here stays bounded.
@@ -114,5 +62,53 @@ impl Store {
         }
         logs.values_mut().for_each(|log| log.reverse());
         Ok(logs)
+    }
+}
+
+impl Tx {
+    /// Appends to a live conversation (marking activity, and returning it
+    /// as touched) and trims the log to the `keep` newest.
+    pub async fn append_message(
+        &self,
+        conversation: ConversationId,
+        m: &Message,
+        keep: u64,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Conversation> {
+        let tenant = self.tenant();
+        let touched = self
+            .touch_conversation(conversation, m.at, expires_at)
+            .await?
+            .ok_or(Error::ConversationEnded)?;
+        message::ActiveModel {
+            tenant_id: Set(tenant.as_str().to_owned()),
+            conversation_id: Set(conversation.0),
+            id: Set(m.id),
+            direction: Set(direction_str(m.direction).into()),
+            text: Set(m.text.clone()),
+            payload: Set(m.payload.clone().map(StoredJson)),
+            at: Set(m.at),
+        }
+        .insert(self.db())
+        .await?;
+        let of_conversation = || {
+            scoped::<message::Entity>(tenant)
+                .filter(message::Column::ConversationId.eq(conversation.0))
+        };
+        // The newest message that falls out of the window, if any.
+        let cut = of_conversation()
+            .order_by_desc(message::Column::Id)
+            .offset(keep)
+            .limit(1)
+            .one(self.db())
+            .await?;
+        if let Some(cut) = cut {
+            scoped_delete::<message::Entity>(tenant)
+                .filter(message::Column::ConversationId.eq(conversation.0))
+                .filter(message::Column::Id.lte(cut.id))
+                .exec(self.db())
+                .await?;
+        }
+        Ok(touched)
     }
 }

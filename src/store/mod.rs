@@ -40,27 +40,27 @@ pub struct Store {
     relayed: bool,
 }
 
-/// A write transaction, holding the process's SQLite write gate (if any)
-/// until it commits or is dropped, and the events its writes produce.
-pub(crate) struct WriteTx {
+/// The one way to write: a transaction opened for one tenant. Every store
+/// write is a method of it, scoped by its tenant without naming it again;
+/// the events the writes produce are staged on it and published if, and
+/// only if, it commits. It holds the process's SQLite write gate (if any)
+/// until it commits or is dropped (rolled back).
+pub struct Tx {
     tx: DatabaseTransaction,
+    tenant: TenantId,
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
     events: Vec<Event>,
     bus: EventBus,
     relayed: bool,
 }
 
-impl std::ops::Deref for WriteTx {
-    type Target = DatabaseTransaction;
-
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.tx
+impl Tx {
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
     }
-}
 
-impl WriteTx {
-    /// Events to announce if, and only if, this transaction commits.
-    pub(crate) fn announce(&mut self, events: impl IntoIterator<Item = Event>) {
+    /// Events to publish if, and only if, this transaction commits.
+    pub fn stage(&mut self, events: impl IntoIterator<Item = Event>) {
         self.events.extend(events);
     }
 
@@ -68,7 +68,7 @@ impl WriteTx {
     /// PostgreSQL the notifications are part of the transaction (PostgreSQL
     /// delivers them in commit order, to every replica); on SQLite they are
     /// published before the write gate opens for the next writer.
-    pub(crate) async fn commit(self) -> Result<()> {
+    pub async fn commit(self) -> Result<()> {
         if self.relayed && !self.events.is_empty() {
             notify::send(&self.tx, &self.events).await?;
         }
@@ -77,6 +77,10 @@ impl WriteTx {
             self.bus.publish(self.events);
         }
         Ok(())
+    }
+
+    fn db(&self) -> &DatabaseTransaction {
+        &self.tx
     }
 }
 
@@ -160,10 +164,29 @@ impl Store {
         let _ = self.db.close().await;
     }
 
-    /// A transaction for read-then-write work. On SQLite it takes the write
-    /// lock at `BEGIN` (IMMEDIATE): a deferred one would fail with
-    /// SQLITE_BUSY when it tries to upgrade while another writer holds it.
-    pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
+    /// A write transaction for `tenant`. On SQLite it takes the write lock
+    /// at `BEGIN` (IMMEDIATE): a deferred one would fail with SQLITE_BUSY
+    /// when it tries to upgrade while another writer holds it.
+    pub async fn begin(&self, tenant: &TenantId) -> Result<Tx> {
+        let (tx, gate) = self.open_write().await?;
+        Ok(Tx {
+            tx,
+            tenant: tenant.clone(),
+            _gate: gate,
+            events: vec![],
+            bus: self.bus.clone(),
+            relayed: self.relayed,
+        })
+    }
+
+    /// A raw write transaction and the write gate, for the one writer that
+    /// spans tenants by design: the janitor's claim of due tenants.
+    async fn open_write(
+        &self,
+    ) -> Result<(
+        DatabaseTransaction,
+        Option<tokio::sync::OwnedMutexGuard<()>>,
+    )> {
         let gate = match &self.write_gate {
             Some(gate) => Some(gate.clone().lock_owned().await),
             None => None,
@@ -175,13 +198,7 @@ impl Store {
                 ..Default::default()
             })
             .await?;
-        Ok(WriteTx {
-            tx,
-            _gate: gate,
-            events: vec![],
-            bus: self.bus.clone(),
-            relayed: self.relayed,
-        })
+        Ok((tx, gate))
     }
 }
 
@@ -210,5 +227,4 @@ pub(crate) fn conflict_or_internal(err: sea_orm::DbErr, message: &str) -> crate:
 }
 
 pub use bus::EventBus;
-pub use memory::MemoryTx;
 pub(crate) use page::page;

@@ -3,7 +3,7 @@ use std::{collections::HashSet, sync::Mutex};
 use entity::tenant;
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
-use super::{Store, scoped};
+use super::{Store, Tx, scoped};
 use crate::{
     error::Result,
     model::TenantId,
@@ -47,29 +47,6 @@ impl Store {
         Ok(())
     }
 
-    pub async fn update_tenant_settings(
-        &self,
-        id: &TenantId,
-        schedule: Option<(String, Option<chrono::DateTime<chrono::Utc>>)>,
-        max_value_bytes: Option<i32>,
-    ) -> Result<()> {
-        use sea_orm::sea_query::Expr;
-        if schedule.is_none() && max_value_bytes.is_none() {
-            return Ok(());
-        }
-        let mut update = super::scoped_update::<tenant::Entity>(id);
-        if let Some((text, next)) = schedule {
-            update = update
-                .col_expr(tenant::Column::JanitorSchedule, Expr::value(text))
-                .col_expr(tenant::Column::NextJanitorAt, Expr::value(next));
-        }
-        if let Some(bytes) = max_value_bytes {
-            update = update.col_expr(tenant::Column::MaxValueBytes, Expr::value(bytes));
-        }
-        update.exec(&self.db).await?;
-        Ok(())
-    }
-
     pub async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>> {
         let row = scoped::<tenant::Entity>(id).one(&self.db).await?;
         Ok(row.map(|t| Tenant {
@@ -78,5 +55,29 @@ impl Store {
             max_value_bytes: t.max_value_bytes,
             created_at: t.created_at,
         }))
+    }
+}
+
+impl Tx {
+    pub async fn update_tenant_settings(
+        &self,
+        schedule: Option<(String, Option<chrono::DateTime<chrono::Utc>>)>,
+        max_value_bytes: Option<i32>,
+    ) -> Result<()> {
+        use sea_orm::sea_query::Expr;
+        if schedule.is_none() && max_value_bytes.is_none() {
+            return Ok(());
+        }
+        let mut update = super::scoped_update::<tenant::Entity>(self.tenant());
+        if let Some((text, next)) = schedule {
+            update = update
+                .col_expr(tenant::Column::JanitorSchedule, Expr::value(text))
+                .col_expr(tenant::Column::NextJanitorAt, Expr::value(next));
+        }
+        if let Some(bytes) = max_value_bytes {
+            update = update.col_expr(tenant::Column::MaxValueBytes, Expr::value(bytes));
+        }
+        update.exec(self.db()).await?;
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@ use sea_orm::{
     QueryFilter,
 };
 
-use super::{Store, page, scoped};
+use super::{Store, Tx, page, scoped};
 use crate::{
     error::{Error, Result},
     model::{BotId, TenantId, UserId},
@@ -119,18 +119,6 @@ async fn apply_profile<C: ConnectionTrait>(
 }
 
 impl Store {
-    pub async fn upsert_user(
-        &self,
-        tenant: &TenantId,
-        input: &UpsertUser,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<User> {
-        let tx = self.write_tx().await?;
-        let user = upsert_user_in(&*tx, tenant, input, now).await?;
-        tx.commit().await?;
-        Ok(user)
-    }
-
     pub async fn find_user(&self, tenant: &TenantId, id: UserId) -> Result<Option<User>> {
         Ok(scoped::<user::Entity>(tenant)
             .filter(user::Column::Id.eq(id.0))
@@ -166,36 +154,46 @@ impl Store {
     }
 }
 
-impl Store {
+impl Tx {
+    pub async fn upsert_user(
+        &self,
+        input: &UpsertUser,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<User> {
+        let tenant = self.tenant();
+        let user = upsert_user_in(self.db(), tenant, input, now).await?;
+        Ok(user)
+    }
+
     /// Erases the user: their long-term memory, the memory of their
     /// conversations, then the user row (conversations and messages follow
     /// by cascading foreign keys). One transaction.
-    pub async fn delete_user(&self, tenant: &TenantId, id: UserId) -> Result<bool> {
+    pub async fn delete_user(&self, id: UserId) -> Result<bool> {
+        let tenant = self.tenant();
         use entity::conversation;
         use sea_orm::QuerySelect;
 
         use crate::model::Scope;
-        let tx = self.write_tx().await?;
         let conversations: Vec<uuid::Uuid> = scoped::<conversation::Entity>(tenant)
             .filter(conversation::Column::UserId.eq(id.0))
             .select_only()
             .column(conversation::Column::Id)
             .into_tuple()
-            .all(&*tx)
+            .all(self.db())
             .await?;
         super::memory::delete_memories_of_owners(
-            &*tx,
+            self.db(),
             tenant,
             &[Scope::Conversation, Scope::Temp],
             &conversations,
         )
         .await?;
-        super::memory::delete_memories_of_owners(&*tx, tenant, &[Scope::User], &[id.0]).await?;
+        super::memory::delete_memories_of_owners(self.db(), tenant, &[Scope::User], &[id.0])
+            .await?;
         let result = super::scoped_delete::<user::Entity>(tenant)
             .filter(user::Column::Id.eq(id.0))
-            .exec(&*tx)
+            .exec(self.db())
             .await?;
-        tx.commit().await?;
         Ok(result.rows_affected > 0)
     }
 }

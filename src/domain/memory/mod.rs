@@ -259,11 +259,11 @@ impl App {
                 (Load::Names(_), None) => {}
             }
         }
-        let mut tx = self.store.memory_tx(&auth.tenant).await?;
+        let mut tx = self.store.begin(&auth.tenant).await?;
         let mut memories = Memories::new();
         for (key, (target, names)) in &loads {
-            let version = tx.lock(*key, target.bot.id, now).await?;
-            let rows = tx.load(*key, names.as_deref()).await?;
+            let version = tx.lock_memory(*key, target.bot.id, now).await?;
+            let rows = tx.load_memory(*key, names.as_deref()).await?;
             memories.insert(
                 *key,
                 OwnerMemory::new(*key, target.bot.id, version, rows, now),
@@ -283,9 +283,7 @@ impl App {
                     let expires_at = now + timeout.as_timedelta();
                     conversation.last_activity_at = now;
                     conversation.expires_at = Some(expires_at);
-                    self.store
-                        .touch_conversation_in(tx.connection(), &auth.tenant, id, now, expires_at)
-                        .await?
+                    tx.touch_conversation(id, now, expires_at).await?.is_some()
                 }
                 Activity::Expire => {
                     let ended_at = conversation.expires_at.unwrap_or(now);
@@ -293,10 +291,7 @@ impl App {
                     conversation.end_reason = Some(EndReason::Timeout);
                     conversation.ended_at = Some(ended_at);
                     conversation.expires_at = None;
-                    let due = self
-                        .store
-                        .expire_conversation_in(tx.connection(), &auth.tenant, id, now, ended_at)
-                        .await?;
+                    let due = tx.expire_conversation(id, now, ended_at).await?;
                     if !due {
                         return Err(Error::Conflict(
                             "the conversation is not due to expire".into(),
@@ -309,9 +304,7 @@ impl App {
                     conversation.end_reason = Some(reason);
                     conversation.ended_at = Some(now);
                     conversation.expires_at = None;
-                    self.store
-                        .end_conversation_in(tx.connection(), &auth.tenant, id, reason, now)
-                        .await?
+                    tx.end_conversation(id, reason, now).await?
                 }
             };
             if !live {
@@ -320,10 +313,8 @@ impl App {
             touched.push(conversation);
         }
         let result = op(&mut memories)?;
-        for memory in memories.values() {
-            tx.save(memory, now).await?;
-        }
-        tx.announce(change_announcements(
+        tx.save_memories(memories.values(), now).await?;
+        tx.stage(change_announcements(
             auth, &memories, &touched, activity, now,
         ));
         tx.commit().await?;
