@@ -1,12 +1,11 @@
-//! The one error type. Every layer returns [`Result`]; the API maps it to a
-//! GraphQL error with `extensions.code` in one place ([`Error::into_graphql`]).
+//! The one error type. Every layer returns [`Result`]; every code a client
+//! can see is a variant here. The api turns it into its GraphQL, HTTP and
+//! WebSocket forms in one module (`api::errors`).
 //!
 //! `Error` deliberately does not implement `Display`: async-graphql converts
 //! any `Display` type into an error without a code, and that conversion would
 //! silently win over ours.
 use std::fmt;
-
-use async_graphql::ErrorExtensions;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -18,6 +17,14 @@ pub enum Error {
         field: String,
         message: String,
     },
+    /// Not a well-formed GraphQL request at all (body, batch, query
+    /// string): `BAD_USER_INPUT`, and HTTP 400 whatever the media type.
+    Malformed {
+        field: &'static str,
+        message: String,
+    },
+    /// A mutation sent with GET: HTTP 405, `Allow: POST`.
+    MutationNotPost,
     Conflict(String),
     ConversationEnded,
     QuotaExceeded(String),
@@ -29,6 +36,11 @@ pub enum Error {
     /// The request ran longer than its time budget and was abandoned
     /// (its transaction, if any, rolled back).
     Timeout(String),
+    /// Over a per-connection limit (subscriptions on one WebSocket).
+    LimitExceeded(String),
+    /// Over the number of WebSocket connections a tenant may hold on this
+    /// replica: close 1013, try again later.
+    TooManyConnections(String),
     /// A subscription fell behind (by so many events, if known) and ended.
     Lagged(Option<u64>),
     /// Logged with its cause; the client sees only "internal error".
@@ -52,13 +64,16 @@ impl Error {
             Error::Unauthenticated(_) => "UNAUTHENTICATED",
             Error::Forbidden(_) => "FORBIDDEN",
             Error::NotFound(_) => "NOT_FOUND",
-            Error::BadInput { .. } => "BAD_USER_INPUT",
+            Error::BadInput { .. } | Error::Malformed { .. } | Error::MutationNotPost => {
+                "BAD_USER_INPUT"
+            }
             Error::Conflict(_) => "CONFLICT",
             Error::ConversationEnded => "CONVERSATION_ENDED",
             Error::QuotaExceeded(_) => "QUOTA_EXCEEDED",
             Error::RateLimited { .. } => "RATE_LIMITED",
             Error::Timeout(_) => "TIMEOUT",
             Error::Lagged(_) => "SUBSCRIPTION_LAGGED",
+            Error::LimitExceeded(_) | Error::TooManyConnections(_) => "LIMIT_EXCEEDED",
             Error::Internal(_) => "INTERNAL",
         }
     }
@@ -71,9 +86,13 @@ impl Error {
             | Error::Conflict(m)
             | Error::QuotaExceeded(m)
             | Error::Timeout(m)
+            | Error::LimitExceeded(m)
+            | Error::TooManyConnections(m)
             | Error::RateLimited { message: m, .. } => m.clone(),
             Error::NotFound(what) => format!("{what} not found"),
             Error::BadInput { field, message } => format!("invalid {field}: {message}"),
+            Error::Malformed { field, message } => format!("invalid {field}: {message}"),
+            Error::MutationNotPost => "invalid method: mutations must be sent with POST".into(),
             Error::ConversationEnded => "the conversation has ended".into(),
             Error::Lagged(missed) => format!(
                 "this subscription fell behind{} and was ended: read the current state and subscribe again",
@@ -85,30 +104,14 @@ impl Error {
         }
     }
 
-    pub fn into_graphql(self) -> async_graphql::Error {
-        self.to_graphql()
-    }
-
-    /// For errors shared by several fields (a batched load that failed).
-    pub fn to_graphql(&self) -> async_graphql::Error {
-        if let Error::Internal(cause) = self {
-            tracing::error!(error = %cause, "internal error");
+    /// The input field a client should fix, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::BadInput { field, .. } => Some(field),
+            Error::Malformed { field, .. } => Some(field),
+            Error::MutationNotPost => Some("method"),
+            _ => None,
         }
-        let code = self.code();
-        let mut error = async_graphql::Error::new(self.public_message());
-        error = error.extend_with(|_, ext| {
-            ext.set("code", code);
-            if let Error::BadInput { field, .. } = self {
-                ext.set("field", field.as_str());
-            }
-        });
-        error
-    }
-}
-
-impl From<Error> for async_graphql::Error {
-    fn from(error: Error) -> Self {
-        error.into_graphql()
     }
 }
 

@@ -19,9 +19,8 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::get,
 };
-use serde_json::json;
 
-use super::BotmemSchema;
+use super::{BotmemSchema, errors};
 use crate::{
     auth::{Auth, Verifier},
     domain::App,
@@ -55,13 +54,13 @@ pub fn router(state: HttpState, max_body_bytes: usize) -> Router {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum MediaType {
+pub enum MediaType {
     GraphqlResponseJson,
     Json,
 }
 
 impl MediaType {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             MediaType::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
             MediaType::Json => "application/json; charset=utf-8",
@@ -104,39 +103,6 @@ fn json_response(status: StatusCode, media: MediaType, body: String) -> Response
     response
 }
 
-fn error_response(status: StatusCode, media: MediaType, error: Error) -> Response {
-    let retry_after = match &error {
-        Error::RateLimited { retry_after, .. } => Some(retry_after.as_secs_f64().ceil().max(1.0)),
-        _ => None,
-    };
-    let error = error.into_graphql();
-    let body = json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
-    let mut response = json_response(status, media, body.to_string());
-    if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    if let Some(secs) = retry_after {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs as u64));
-    }
-    response
-}
-
-/// The HTTP status of an error that stops a request before execution.
-fn refusal_status(error: &Error, media: MediaType) -> StatusCode {
-    match error {
-        Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        _ if media == MediaType::Json => StatusCode::OK,
-        _ => StatusCode::BAD_REQUEST,
-    }
-}
-
 /// Verifies the bearer token and makes sure its tenant exists.
 pub async fn authenticate(
     verifier: &Verifier,
@@ -164,19 +130,7 @@ async fn execute(
 ) -> Response {
     match admit_and_execute(state, headers, media, method, batch).await {
         Ok(response) => response,
-        Err(Refusal::Error(error)) => error_response(refusal_status(&error, media), media, error),
-        Err(Refusal::Response(response)) => response,
-    }
-}
-
-enum Refusal {
-    Error(Error),
-    Response(Response),
-}
-
-impl From<Error> for Refusal {
-    fn from(error: Error) -> Self {
-        Refusal::Error(error)
+        Err(error) => errors::refusal(&error, media),
     }
 }
 
@@ -189,7 +143,7 @@ async fn admit_and_execute(
     media: MediaType,
     method: Method,
     batch: BatchRequest,
-) -> Result<Response, Refusal> {
+) -> Result<Response, Error> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -199,21 +153,16 @@ async fn admit_and_execute(
         BatchRequest::Single(request) => vec![request],
         // A malformed batch is not a well-formed GraphQL request: 400 always.
         BatchRequest::Batch(requests) if requests.is_empty() => {
-            let error = Error::bad_input("batch", "an empty batch has nothing to run");
-            return Err(Refusal::Response(error_response(
-                StatusCode::BAD_REQUEST,
-                media,
-                error,
-            )));
+            return Err(Error::Malformed {
+                field: "batch",
+                message: "an empty batch has nothing to run".into(),
+            });
         }
         BatchRequest::Batch(requests) if requests.len() > state.max_batch => {
-            let message = format!("at most {} operations in one batch", state.max_batch);
-            let error = Error::bad_input("batch", message);
-            return Err(Refusal::Response(error_response(
-                StatusCode::BAD_REQUEST,
-                media,
-                error,
-            )));
+            return Err(Error::Malformed {
+                field: "batch",
+                message: format!("at most {} operations in one batch", state.max_batch),
+            });
         }
         BatchRequest::Batch(requests) => requests,
     };
@@ -223,18 +172,10 @@ async fn admit_and_execute(
         match operation_type(request) {
             Some(OperationType::Subscription) => {
                 let message = "subscriptions are served over WebSocket at /graphql/ws";
-                return Err(Error::bad_input("query", message).into());
+                return Err(Error::bad_input("query", message));
             }
             Some(OperationType::Mutation) if method == Method::Get => {
-                let mut response = error_response(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    media,
-                    Error::bad_input("method", "mutations must be sent with POST"),
-                );
-                response
-                    .headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
-                return Err(Refusal::Response(response));
+                return Err(Error::MutationNotPost);
             }
             _ => {}
         }
@@ -285,18 +226,20 @@ async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: 
     if body.trim_ascii_start().starts_with(b"[")
         && serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&body).is_ok_and(|b| b.is_empty())
     {
-        let error = Error::bad_input("batch", "an empty batch has nothing to run");
-        return error_response(StatusCode::BAD_REQUEST, media, error);
+        let error = Error::Malformed {
+            field: "batch",
+            message: "an empty batch has nothing to run".into(),
+        };
+        return errors::refusal(&error, media);
     }
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(e) => {
-            let message = format!("the body is not a GraphQL request: {e}");
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                media,
-                Error::bad_input("body", message),
-            );
+            let error = Error::Malformed {
+                field: "body",
+                message: format!("the body is not a GraphQL request: {e}"),
+            };
+            return errors::refusal(&error, media);
         }
     };
     execute(&state, &headers, media, Method::Post, batch).await
@@ -327,12 +270,11 @@ async fn graphql_get(
     let request = match async_graphql::http::parse_query_string(&query) {
         Ok(request) => request,
         Err(e) => {
-            let message = format!("the query string is not a GraphQL request: {e}");
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                media,
-                Error::bad_input("query", message),
-            );
+            let error = Error::Malformed {
+                field: "query",
+                message: format!("the query string is not a GraphQL request: {e}"),
+            };
+            return errors::refusal(&error, media);
         }
     };
     execute(

@@ -30,7 +30,7 @@ pub struct Caller {
 pub type Shared = Arc<Error>;
 
 pub fn shared_error(error: Shared) -> async_graphql::Error {
-    error.to_graphql()
+    super::errors::graphql(&error)
 }
 
 impl Loader<OwnerKey> for Caller {

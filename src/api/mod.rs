@@ -1,12 +1,12 @@
 //! The GraphQL API: types and resolvers that only translate between GraphQL
 //! and the domain, and the HTTP endpoints that serve them.
 mod bots;
-mod codes;
 mod connection;
 mod context;
 mod conversations;
 mod cost;
 mod enums;
+pub mod errors;
 pub mod fair;
 pub mod http;
 mod kv;
@@ -50,7 +50,6 @@ pub type BotmemSchema = Schema<Query, Mutation, SubscriptionRoot>;
 
 fn builder() -> SchemaBuilder<Query, Mutation, SubscriptionRoot> {
     Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
-        .extension(codes::ErrorCodes)
         .extension(order::FieldOrder)
 }
 
@@ -58,6 +57,10 @@ fn builder() -> SchemaBuilder<Query, Mutation, SubscriptionRoot> {
 /// the document itself was bounded before ([`limits::DocumentLimits`]).
 pub fn schema(app: App, config: &crate::config::Config) -> BotmemSchema {
     builder()
+        .extension(errors::ErrorCodes::new(
+            config.max_query_depth as usize,
+            config.max_query_cost as usize,
+        ))
         .limit_depth(config.max_query_depth as usize)
         .limit_complexity(config.max_query_cost)
         .data(app)

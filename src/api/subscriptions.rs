@@ -12,7 +12,7 @@ use super::{
     objects::Conversation,
     scalars::DateTime,
 };
-use crate::{error::Error, model as events, model::BotId};
+use crate::{model as events, model::BotId};
 
 #[derive(Default)]
 pub struct SubscriptionRoot;
@@ -30,7 +30,7 @@ impl SubscriptionRoot {
         let stream = app(ctx)
             .watch_memory(auth(ctx)?, BotId(bot_id), scope.map(Into::into), owner_id)
             .await?;
-        Ok(stream.map(|e| e.map(MemoryEvent).map_err(Error::into_graphql)))
+        Ok(stream.map(|e| e.map(MemoryEvent).map_err(|e| super::errors::graphql(&e))))
     }
 
     async fn conversation_changed(
@@ -41,7 +41,10 @@ impl SubscriptionRoot {
         let stream = app(ctx)
             .watch_conversations(auth(ctx)?, BotId(bot_id))
             .await?;
-        Ok(stream.map(|e| e.map(ConversationEvent).map_err(Error::into_graphql)))
+        Ok(stream.map(|e| {
+            e.map(ConversationEvent)
+                .map_err(|e| super::errors::graphql(&e))
+        }))
     }
 }
 

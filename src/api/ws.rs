@@ -37,6 +37,7 @@ use serde_json::{Value, json};
 use tokio_stream::StreamMap;
 
 use super::{
+    errors,
     fair::TenantSlot,
     http::{HttpState, authenticate},
 };
@@ -221,6 +222,19 @@ impl Connection {
         }
     }
 
+    /// Closes a connection refused at `connection_init`; the legacy
+    /// protocol is told why first, with `connection_error`.
+    async fn refuse_init(&mut self, error: &Error) -> Step {
+        let (code, reason) = errors::ws_close(error);
+        if code == 4403 && self.protocol == Protocol::Legacy {
+            let refusal = json!({"type": "connection_error", "payload": {"message": reason}});
+            if !self.send(refusal).await {
+                return Step::End;
+            }
+        }
+        Step::Close(code, reason)
+    }
+
     async fn on_init(&mut self, payload: Option<Value>) -> Step {
         if self.init_seen {
             return Step::Close(4429, "Too many initialisation requests".into());
@@ -228,28 +242,14 @@ impl Connection {
         self.init_seen = true;
         let auth = match authenticate_init(&self.state, payload).await {
             Ok(auth) => auth,
-            Err(e) => {
-                if let Error::Internal(_) = e {
-                    let _ = e.into_graphql(); // logs the cause
-                    return Step::Close(1011, "internal error".into());
-                }
-                let reason = format!("Forbidden: {}", e.public_message());
-                if self.protocol == Protocol::Legacy {
-                    let refusal =
-                        json!({"type": "connection_error", "payload": {"message": reason}});
-                    if !self.send(refusal).await {
-                        return Step::End;
-                    }
-                }
-                return Step::Close(4403, reason);
-            }
+            Err(e) => return self.refuse_init(&e).await,
         };
         let limit = self.state.ws.max_connections_per_tenant;
         let Some(slot) = self.state.connections.acquire(&auth.tenant, limit) else {
-            return Step::Close(
-                1013,
-                format!("too many connections for this tenant (limit {limit}); try again later"),
-            );
+            let full = Error::TooManyConnections(format!(
+                "too many connections for this tenant (limit {limit}); try again later"
+            ));
+            return self.refuse_init(&full).await;
         };
         self.slot = Some(slot);
         self.auth = Some(auth);
@@ -296,11 +296,12 @@ impl Connection {
         let limit = self.state.ws.max_subscriptions;
         if self.subscriptions.len() >= limit {
             let message = format!("too many subscriptions on this connection (limit {limit})");
-            return Step::Send(vec![error_message(&id, &message, "LIMIT_EXCEEDED")]);
+            return Step::Send(vec![errors::ws_error(&id, &Error::LimitExceeded(message))]);
         }
         if self.state.app.clock().now() >= auth.expires_at {
-            let message = "the token expired: reconnect with a new one";
-            return Step::Send(vec![error_message(&id, message, "UNAUTHENTICATED")]);
+            let expired =
+                Error::Unauthenticated("the token expired: reconnect with a new one".into());
+            return Step::Send(vec![errors::ws_error(&id, &expired)]);
         }
         let admitted = self
             .state
@@ -308,8 +309,7 @@ impl Connection {
             .check_rate(&auth.tenant)
             .and_then(|()| self.state.limits.check(&mut request));
         if let Err(refused) = admitted {
-            let code = refused.code();
-            return Step::Send(vec![error_message(&id, &refused.public_message(), code)]);
+            return Step::Send(vec![errors::ws_error(&id, &refused)]);
         }
         let responses = self
             .state
@@ -386,24 +386,13 @@ impl Connection {
 /// lagged) sends its last result and `complete`, even if it ends before its
 /// first event; only a refusal before the stream starts is an `error`.
 fn ends_stream(response: &Response) -> bool {
-    let ending = [
-        Error::Unauthenticated(String::new()).code(),
-        Error::Lagged(None).code(),
-    ];
     response.errors.iter().any(|e| {
         e.extensions
             .as_ref()
             .and_then(|x| x.get("code"))
-            .is_some_and(|code| matches!(code, async_graphql::Value::String(c) if ending.contains(&c.as_str())))
-    })
-}
-
-/// An `error` message: subscription `id` ends with one coded error.
-fn error_message(id: &str, message: &str, code: &str) -> Value {
-    json!({
-        "type": "error",
-        "id": id,
-        "payload": [{"message": message, "extensions": {"code": code}}],
+            .is_some_and(
+                |code| matches!(code, async_graphql::Value::String(c) if errors::ends_stream(c)),
+            )
     })
 }
 
