@@ -14,19 +14,18 @@ use botmem::{
     },
     model::Event,
     model::{ConversationId, TenantId},
-    store::EventBus,
     store::Store,
+    store::{BusReceiver, EventBus},
 };
 use common::*;
 use serde_json::json;
-use tokio::sync::broadcast::Receiver;
 
 type Seen = (MemoryOp, Scope, String, Option<serde_json::Value>, i64, i64);
 
 /// Every event committed so far, in order: a marker is written to a second
 /// bot's memory and events are read up to it (on PostgreSQL they arrive
 /// through NOTIFY, a moment after their commit).
-async fn drain_events(svc: &Service, rx: &mut Receiver<Arc<Event>>) -> Vec<Arc<Event>> {
+async fn drain_events(svc: &Service, rx: &mut BusReceiver) -> Vec<Arc<Event>> {
     let (_, app, _, auth, _, marker) = svc;
     let marker_ref = MemoryRef {
         scope: Scope::Bot,
@@ -56,7 +55,7 @@ async fn drain_events(svc: &Service, rx: &mut Receiver<Arc<Event>>) -> Vec<Arc<E
     }
 }
 
-async fn drain(svc: &Service, rx: &mut Receiver<Arc<Event>>) -> Vec<Seen> {
+async fn drain(svc: &Service, rx: &mut BusReceiver) -> Vec<Seen> {
     drain_events(svc, rx)
         .await
         .iter()
@@ -149,7 +148,7 @@ async fn start(
 async fn rule5_one_event_per_variable_after_commit_in_order() {
     let svc = service().await;
     let (_, app, bus, auth, bot, _) = &svc;
-    let mut rx = bus.subscribe();
+    let mut rx = bus.subscribe_tenant(&auth.tenant);
     let conversation = start(app, auth, bot, json!({ "a": 1 })).await;
     assert_eq!(
         drain(&svc, &mut rx).await,
@@ -272,7 +271,7 @@ async fn janitor_sweeps_announce_expired_variables_and_sessions() {
         expected_version: None,
     };
     app.set_variable(auth, &bot_ref, write).await.unwrap();
-    let mut rx = bus.subscribe();
+    let mut rx = bus.subscribe_tenant(&auth.tenant);
     // On PostgreSQL the writes above may still be on their way.
     drain_events(&svc, &mut rx).await;
 

@@ -683,3 +683,50 @@ async fn a_lost_listener_connection_ends_subscriptions_instead_of_skipping_event
         .await;
     wait_live(&s, &mut ws, &admin, &bot).await;
 }
+
+/// Events are routed by tenant and bot: tenant A writes ten times the
+/// event buffer, in commits larger than the buffer, while tenant B's
+/// subscriber reads at its own pace. B's subscription stays live and gets
+/// every one of its events in order; only A's idle subscriber lags.
+#[tokio::test]
+async fn one_tenants_burst_does_not_lag_another_tenants_subscriber() {
+    const BUFFER: usize = 16;
+    let s = TestServer::start_with(|c| c.event_buffer = BUFFER).await;
+    let (a, b) = (s.admin("tenant-a"), s.admin("tenant-b"));
+    let (bot_a, bot_b) = (s.create_bot(&a, "a").await, s.create_bot(&b, "b").await);
+    let mut idle_a = subscribed(&s, TRANSPORT, &a, &bot_a).await;
+    wait_live(&s, &mut idle_a, &a, &bot_a).await;
+    let mut watcher_b = subscribed(&s, TRANSPORT, &b, &bot_b).await;
+    wait_live(&s, &mut watcher_b, &b, &bot_b).await;
+
+    let burst: serde_json::Map<String, Value> = (0..2 * BUFFER)
+        .map(|i| (format!("k{i}"), json!(i)))
+        .collect();
+    let mut sent = 0;
+    for round in 0..5 {
+        s.ok(
+            &a,
+            "mutation($bot: UUID!, $set: JSON) { patchMemory(ref: { scope: BOT, botId: $bot }, set: $set) { version } }",
+            json!({ "bot": bot_a, "set": Value::Object(burst.iter().map(|(k, _)| (k.clone(), json!(round))).collect()) }),
+        )
+        .await;
+        sent += burst.len();
+        for i in 0..3 {
+            set(&s, &b, &bot_b, "step", json!(round * 3 + i)).await;
+        }
+    }
+    assert!(sent >= 10 * BUFFER, "A wrote {sent} events");
+    for expected in 0..15 {
+        let e = watcher_b.next_data("m", "memoryChanged").await;
+        assert_eq!(
+            (&e["name"], &e["value"]),
+            (&json!("step"), &json!(expected))
+        );
+    }
+    // A's own subscriber, which read nothing, fell behind A's burst.
+    let lagged = idle_a.next_result("m").await;
+    assert_eq!(
+        lagged["errors"][0]["extensions"]["code"], "SUBSCRIPTION_LAGGED",
+        "{lagged}"
+    );
+}

@@ -1,13 +1,12 @@
-//! What a subscription sees of the event bus: its tenant's events, of one
+//! What a subscription sees of the event bus: the route of its tenant's
 //! bot, narrowed further by the caller, until the token expires. A
 //! subscriber that falls behind the bus (or a replica that lost its event
 //! feed) gets one `SUBSCRIPTION_LAGGED` error and the stream ends: silently
 //! skipping events would leave a dashboard showing a wrong memory.
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use tokio::sync::broadcast::{Receiver, error::RecvError};
+use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use super::{App, Scope};
@@ -17,6 +16,7 @@ use crate::{
     model::BotId,
     model::{Auth, Capability},
     model::{ConversationEvent, Event, MemoryEvent},
+    store::BusReceiver,
 };
 
 impl App {
@@ -67,8 +67,9 @@ impl App {
         T: Send,
         F: FnMut(&Event) -> Option<T> + Send,
     {
-        let events = self.events().subscribe();
+        let events = self.events().subscribe(&auth.tenant, bot);
         self.bot_for(auth, Capability::Read, bot).await?;
+        // The route already is this tenant's bot; checked again all the same.
         let tenant = auth.tenant.clone();
         let of_tenant = move |event: &Event| {
             if event.tenant() == Some(&tenant) {
@@ -87,14 +88,14 @@ impl App {
 }
 
 struct Watch<F> {
-    events: Receiver<Arc<Event>>,
+    events: BusReceiver,
     clock: Clock,
     expires_at: DateTime<Utc>,
     select: F,
 }
 
 fn watch<T, F>(
-    events: Receiver<Arc<Event>>,
+    events: BusReceiver,
     clock: Clock,
     expires_at: DateTime<Utc>,
     select: F,

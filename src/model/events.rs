@@ -73,6 +73,16 @@ impl Event {
         })
     }
 
+    /// The tenant and bot an event belongs to; `None` for `Lost`, which
+    /// concerns every subscriber.
+    pub fn route(&self) -> Option<(&TenantId, BotId)> {
+        match self {
+            Event::Memory(e) => Some((&e.tenant, e.bot_id)),
+            Event::Conversation(e) => Some((&e.tenant, e.conversation.bot_id)),
+            Event::Lost => None,
+        }
+    }
+
     pub fn tenant(&self) -> Option<&TenantId> {
         match self {
             Event::Memory(e) => Some(&e.tenant),

@@ -226,5 +226,5 @@ pub(crate) fn conflict_or_internal(err: sea_orm::DbErr, message: &str) -> crate:
     }
 }
 
-pub use bus::EventBus;
+pub use bus::{BusReceiver, EventBus};
 pub(crate) use page::page;
