@@ -1,3 +1,4 @@
+//! GraphQL for bots: queries and admin mutations, translated to the domain.
 use async_graphql::{Context, InputObject, Object, Result};
 use uuid::Uuid;
 

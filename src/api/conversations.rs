@@ -1,3 +1,4 @@
+//! GraphQL for conversations: start (with prefilled memory), touch, end, list.
 use async_graphql::{Context, InputObject, Json, Object, Result};
 use uuid::Uuid;
 

@@ -1,3 +1,4 @@
+//! GraphQL for the key-value store: `kvSet`, `kv`, `kvEntries`, `kvDelete`.
 use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject};
 use uuid::Uuid;
 

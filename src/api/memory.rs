@@ -1,3 +1,5 @@
+//! GraphQL for memory: reads of the four scopes and every write operation,
+//! translated into domain calls (rules live in the domain and the model).
 use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject};
 use uuid::Uuid;
 

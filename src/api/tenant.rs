@@ -1,3 +1,4 @@
+//! GraphQL for the caller's tenant: settings, janitor runs, manual sweeps.
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use uuid::Uuid;
 

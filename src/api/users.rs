@@ -1,3 +1,4 @@
+//! GraphQL for end users: upsert, read, list, delete and export.
 use async_graphql::{Context, InputObject, Json, Object, Result};
 use uuid::Uuid;
 

@@ -1,6 +1,7 @@
-//! The rules of botmem, free of GraphQL and HTTP. Every operation takes the
-//! caller's [`Auth`](crate::model::Auth), checks it, validates input into
-//! typed values, and asks the store.
+//! The use cases of botmem, free of GraphQL, HTTP and SQL. Every operation
+//! takes the caller's [`Auth`](crate::model::Auth), checks it, parses input
+//! into model values, applies the model's rules, and writes through one
+//! tenant-bound store transaction whose events it stages.
 mod bots;
 mod conversations;
 mod janitor;

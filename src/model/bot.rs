@@ -1,3 +1,5 @@
+//! Bots and their settings (session timeout, retention policies, promotion),
+//! with the rules that validate them.
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};

@@ -1,3 +1,5 @@
+//! Conversations: their status and end reasons, how a client names the user
+//! of a new one, and how a stored one reads at a given time (rule 6).
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,8 @@
 //! The rules of memory applied to one owner's variables, in memory and
 //! without I/O: the store loads the rows, operations here change them and
-//! record events, and the store persists what changed. One call of
-//! [`OwnerMemory::bump`] per operation makes the one memory-version step.
+//! record changes, and the store persists what changed. Whatever an
+//! operation does, the memory version steps once ([`OwnerMemory::new_version`]);
+//! API writes and the janitor alike.
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};

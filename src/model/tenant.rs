@@ -1,3 +1,4 @@
+//! A tenant's settings and the defaults its row starts with.
 use chrono::{DateTime, Utc};
 
 use super::*;

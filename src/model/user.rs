@@ -1,3 +1,5 @@
+//! End users of a bot: profile fields (the NativeChat user entity) and the
+//! rules that validate them.
 use chrono::{DateTime, Utc};
 
 use super::*;

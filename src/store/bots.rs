@@ -1,3 +1,5 @@
+//! Bots and their settings as rows; deleting a bot deletes its memory and KV
+//! entries here, the rest by cascading foreign keys.
 use entity::bot;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
 use serde::{Deserialize, Serialize};

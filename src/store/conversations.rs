@@ -1,3 +1,5 @@
+//! Conversations as rows: started (with the user found or created and the
+//! memory prefilled), touched, ended or expired only while still live.
 use chrono::{DateTime, Utc};
 use entity::{conversation, user};
 use sea_orm::{

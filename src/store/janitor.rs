@@ -1,6 +1,8 @@
-//! What the janitor needs from the database: claiming due tenants (the one
-//! query that reads across tenants, by design: it is the scheduler), and
-//! finding expired rows of one tenant in bounded batches.
+//! What the janitor needs from the database besides memory writes (which
+//! go through [`Tx`] like any other): claiming due tenants (the one query
+//! that reads across tenants, by design: it is the scheduler), its run
+//! records, and idempotent maintenance of one tenant in bounded batches
+//! (expired KV entries, message-log trims), which emits no events.
 
 use chrono::{DateTime, Utc};
 use entity::{conversation, janitor_run, kv_entry, message, tenant};

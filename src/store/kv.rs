@@ -1,3 +1,5 @@
+//! The key-value store: writes lock the entry's row (a placeholder for a new
+//! key) so compare-and-set never loses an update; prefix listing in key order.
 use chrono::{DateTime, Utc};
 use entity::StoredJson;
 use entity::kv_entry;

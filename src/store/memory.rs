@@ -1,4 +1,4 @@
-//! Memory writes happen inside a [`MemoryTx`]: each memory touched is
+//! Memory writes happen inside a [`Tx`]: each memory touched is
 //! locked first (its `memories` row, `FOR UPDATE` on PostgreSQL; SQLite's
 //! IMMEDIATE transaction already admits one writer), in a fixed order, so
 //! compare-and-set never loses an update and two writers never deadlock.

@@ -1,3 +1,5 @@
+//! Message logs: appended with activity on a live conversation and trimmed to
+//! the bot's window in the same transaction; read newest last, batched.
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 

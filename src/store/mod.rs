@@ -1,7 +1,10 @@
-//! All SQL lives here. Tenant tables are reached only through [`scoped`],
-//! [`scoped_update`] and [`scoped_delete`], which filter by `tenant_id`
-//! before anything else is added: a row of another tenant cannot be read,
-//! changed or deleted by any query in this module.
+//! All SQL lives here; the store imports the model, never the domain.
+//! Tenant tables are reached only through [`scoped`], [`scoped_update`] and
+//! [`scoped_delete`], which filter by `tenant_id` before anything else is
+//! added: a row of another tenant cannot be read, changed or deleted by
+//! any query in this module. Reads take the tenant; every write is a method
+//! of [`Tx`], a transaction bound to one tenant at [`Store::begin`], which
+//! publishes the events staged on it after it commits ([`EventBus`]).
 mod bots;
 mod bus;
 mod conversations;

@@ -1,3 +1,5 @@
+//! Tenant rows: created once per process on first use, settings updated
+//! through a tenant-bound transaction.
 use std::{collections::HashSet, sync::Mutex};
 
 use entity::tenant;

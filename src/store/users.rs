@@ -1,3 +1,5 @@
+//! End users: found or created by (bot, channel, external id), profile
+//! fields kept current, erased with everything stored about them.
 use entity::user;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
