@@ -193,7 +193,7 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_JANITOR_TICK_SECS    how often to look for due tenants, seconds (default 1)
   BOTMEM_JANITOR_BATCH_SIZE   rows per janitor batch/transaction (default 1000)
   BOTMEM_JANITOR_LEASE_SECS   how long a replica's claim on a tenant lasts (default 300)
-  BOTMEM_EVENT_BUFFER         events a subscriber may fall behind before it lags (default 4096)
+  BOTMEM_EVENT_BUFFER         events of its bot a subscriber may fall behind before it lags (default 4096)
   BOTMEM_WS_INIT_TIMEOUT_SECS time to send connection_init on /graphql/ws (default 10)
   BOTMEM_WS_KEEPALIVE_SECS    server ping interval on /graphql/ws (default 15)
   BOTMEM_WS_SEND_TIMEOUT_SECS a client that reads nothing this long is dropped (default 10)
