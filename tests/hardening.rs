@@ -360,8 +360,8 @@ async fn one_tenants_flood_does_not_fail_or_stall_another() {
     let w = World::start_with(|c| {
         c.tenant_requests_per_sec = 400;
         c.tenant_burst = 100;
-        c.tenant_max_concurrent = 2;
-        c.tenant_queue_timeout_ms = 20;
+        c.tenant_max_concurrent = 1;
+        c.tenant_queue_timeout_ms = 5;
     })
     .await;
     let b = w.s.admin("tenant-b");

@@ -15,6 +15,9 @@ const EXPIRED_ROWS: usize = 60_000;
 const BATCHES: &[(&str, &str)] = &[
     ("BOTMEM_JANITOR_BATCH_SIZE", "500"),
     ("BOTMEM_JANITOR_LEASE_SECS", "1"),
+    // A whole sweep runs inside one `runJanitor` request; a debug build on
+    // a busy machine may need longer than the default 30 s.
+    ("BOTMEM_REQUEST_TIMEOUT_SECS", "600"),
 ];
 
 async fn post(port: u16, token: &str, query: &str) -> Result<Value, reqwest::Error> {

@@ -160,6 +160,12 @@ impl Bench {
             database_url: url.clone(),
             jwt_secret: Some(SECRET.into()),
             clock: clock.clone(),
+            // The benches measure the engine: one tenant's load, unbounded
+            // by the per-tenant fair share and the request timeout.
+            request_timeout_secs: 3600,
+            tenant_requests_per_sec: 1_000_000,
+            tenant_burst: 1_000_000,
+            tenant_max_concurrent: 100_000,
             ..Config::default()
         };
         adjust(&mut config);

@@ -118,12 +118,7 @@ impl App {
             .touch_conversation(id, now, expires_at)
             .await?
             .ok_or(Error::ConversationEnded)?;
-        tx.stage([Event::conversation(
-            &auth.tenant,
-            &touched,
-            ConversationEventKind::Activity,
-            now,
-        )]);
+        tx.stage([activity(auth, &touched, now)]);
         tx.commit().await?;
         Ok(touched)
     }
@@ -146,4 +141,18 @@ impl App {
             .await?;
         page.try_map(|c| Ok(c.as_seen_at(now)))
     }
+}
+
+/// Rule 6: a write to a conversation's memory or messages is activity.
+pub(super) fn activity(
+    auth: &Auth,
+    conversation: &Conversation,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Event {
+    Event::conversation(
+        &auth.tenant,
+        conversation,
+        ConversationEventKind::Activity,
+        at,
+    )
 }

@@ -47,7 +47,7 @@ impl App {
                 &MemoryRef::of_conversation(Scope::Conversation, conversation),
             )
             .await?;
-        let mut touched = target.conversation.ok_or(Error::NotFound("conversation"))?;
+        target.conversation.ok_or(Error::NotFound("conversation"))?;
         let now = self.clock.now();
         let message = Message {
             id: Uuid::now_v7(),
@@ -58,18 +58,11 @@ impl App {
         };
         let expires_at = now + target.bot.session_timeout.as_timedelta();
         let keep = target.bot.last_messages_kept.max(0) as u64;
-        touched.last_activity_at = now;
-        touched.expires_at = Some(expires_at);
         let mut tx = self.store.begin(&auth.tenant).await?;
         let touched = tx
             .append_message(conversation, &message, keep, expires_at)
             .await?;
-        tx.stage([Event::conversation(
-            &auth.tenant,
-            &touched,
-            ConversationEventKind::Activity,
-            now,
-        )]);
+        tx.stage([super::conversations::activity(auth, &touched, now)]);
         tx.commit().await?;
         Ok(message)
     }
