@@ -98,6 +98,9 @@ fn every_write_path_stores_exactly_or_refuses() {
     }
 }
 
+/// How a write path's stored value is read back from the response.
+type ReadBack = Box<dyn Fn(&Value) -> Value>;
+
 /// Writes `v` by write path `path` and reads it back.
 async fn write(
     s: &TestServer,
@@ -111,7 +114,7 @@ async fn write(
     let user_ref = json!({ "scope": "USER", "userId": user });
     let conv_ref = json!({ "scope": "CONVERSATION", "conversationId": conversation });
     let memory = "query($r: MemoryRef!) { memory(ref: $r) { json } }";
-    let (query, variables, read): (&str, Value, Box<dyn Fn(&Value) -> Value>) = match path {
+    let (query, variables, read): (&str, Value, ReadBack) = match path {
         0 => (
             "mutation($i: SetVariableInput!) { setVariable(input: $i) { version } }",
             json!({ "i": { "ref": user_ref, "name": "p", "value": v } }),

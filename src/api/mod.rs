@@ -59,7 +59,7 @@ pub fn schema(app: App, config: &crate::config::Config) -> BotmemSchema {
     builder()
         .extension(errors::ErrorCodes::new(
             config.max_query_depth as usize,
-            config.max_query_cost as usize,
+            config.max_query_cost,
         ))
         .limit_depth(config.max_query_depth as usize)
         .limit_complexity(config.max_query_cost)
