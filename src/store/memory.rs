@@ -2,15 +2,15 @@
 //! locked first (its `memories` row, `FOR UPDATE` on PostgreSQL; SQLite's
 //! IMMEDIATE transaction already admits one writer), in a fixed order, so
 //! compare-and-set never loses an update and two writers never deadlock.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use entity::StoredJson;
 use entity::{memory, variable};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, IsolationLevel, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationDef,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 
@@ -44,9 +44,10 @@ fn of_owner<E: entity::TenantScoped>(
 }
 
 impl Store {
-    /// Versions and live variables of several memories, from one snapshot
-    /// (two statements whatever the number of memories). Memories of bots
-    /// outside `visible` are left out.
+    /// Versions and live variables of several memories in one statement
+    /// (memories left-joined with their live variables), so the version and
+    /// the variables come from one snapshot on both databases, with no
+    /// explicit transaction. Memories of bots outside `visible` are left out.
     pub async fn read_memories(
         &self,
         tenant: &TenantId,
@@ -55,41 +56,57 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<(OwnerKey, i64, Vec<Variable>)>> {
         let owners: Vec<uuid::Uuid> = keys.iter().map(|k| k.owner_id).collect();
-        let scopes: std::collections::BTreeSet<&str> =
-            keys.iter().map(|k| k.scope.as_str()).collect();
-        // SQLite reads one snapshot in any transaction (and warns when asked
-        // for an isolation level); PostgreSQL needs REPEATABLE READ for it.
-        let isolation = (!self.is_sqlite()).then_some(IsolationLevel::RepeatableRead);
-        let tx = self.db.begin_with_config(isolation, None).await?;
-        let versions = scoped::<memory::Entity>(tenant)
-            .filter(memory::Column::OwnerId.is_in(owners.clone()))
+        let scopes: BTreeSet<&str> = keys.iter().map(|k| k.scope.as_str()).collect();
+        let rows = scoped::<memory::Entity>(tenant)
+            .filter(memory::Column::OwnerId.is_in(owners))
             .filter(memory::Column::Scope.is_in(scopes.iter().copied()))
-            .all(&tx)
-            .await?;
-        let rows = scoped::<variable::Entity>(tenant)
-            .filter(variable::Column::OwnerId.is_in(owners))
-            .filter(variable::Column::Scope.is_in(scopes.iter().copied()))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(variable::Column::ExpiresAt.is_null())
-                    .add(variable::Column::ExpiresAt.gt(now)),
-            )
+            .select_only()
+            .columns([
+                memory::Column::Scope,
+                memory::Column::OwnerId,
+                memory::Column::BotId,
+                memory::Column::Version,
+            ])
+            .column_as(variable::Column::Name, "name")
+            .column_as(variable::Column::Value, "value")
+            .column_as(variable::Column::Version, "variable_version")
+            .column_as(variable::Column::ExpiresAt, "expires_at")
+            .column_as(variable::Column::CreatedAt, "created_at")
+            .column_as(variable::Column::UpdatedAt, "updated_at")
+            .join(JoinType::LeftJoin, live_variables(now))
             .order_by_asc(variable::Column::Name)
-            .all(&tx)
+            .into_model::<MemoryRow>()
+            .all(&self.db)
             .await?;
-        tx.commit().await?;
-        let mut found: std::collections::BTreeMap<OwnerKey, (i64, Vec<Variable>)> =
+        let mut found: BTreeMap<OwnerKey, (i64, Vec<Variable>)> =
             keys.iter().map(|k| (*k, (0, vec![]))).collect();
-        let key_of =
-            |scope: &str, owner_id| Scope::parse(scope).map(|scope| OwnerKey { scope, owner_id });
-        for m in versions.into_iter().filter(|m| visible(BotId(m.bot_id))) {
-            if let Some(entry) = key_of(&m.scope, m.owner_id).and_then(|k| found.get_mut(&k)) {
-                entry.0 = m.version;
-            }
-        }
-        for v in rows.into_iter().filter(|v| visible(BotId(v.bot_id))) {
-            if let Some(entry) = key_of(&v.scope, v.owner_id).and_then(|k| found.get_mut(&k)) {
-                entry.1.push(to_variable(v));
+        for row in rows.into_iter().filter(|r| visible(BotId(r.bot_id))) {
+            let Some(scope) = Scope::parse(&row.scope) else {
+                continue;
+            };
+            let key = OwnerKey {
+                scope,
+                owner_id: row.owner_id,
+            };
+            let Some(entry) = found.get_mut(&key) else {
+                continue;
+            };
+            entry.0 = row.version;
+            if let (Some(name), Some(value), Some(version), Some(created_at), Some(updated_at)) = (
+                row.name,
+                row.value,
+                row.variable_version,
+                row.created_at,
+                row.updated_at,
+            ) {
+                entry.1.push(Variable {
+                    name,
+                    value: value.0,
+                    version,
+                    expires_at: row.expires_at,
+                    created_at,
+                    updated_at,
+                });
             }
         }
         Ok(found
@@ -97,6 +114,44 @@ impl Store {
             .map(|(key, (version, variables))| (key, version, variables))
             .collect())
     }
+}
+
+/// A memory with one of its live variables (or none), as
+/// [`Store::read_memories`] reads it.
+#[derive(sea_orm::FromQueryResult)]
+struct MemoryRow {
+    scope: String,
+    owner_id: uuid::Uuid,
+    bot_id: uuid::Uuid,
+    version: i64,
+    name: Option<String>,
+    value: Option<StoredJson>,
+    variable_version: Option<i64>,
+    expires_at: Option<DateTime<Utc>>,
+    created_at: Option<DateTime<Utc>>,
+    updated_at: Option<DateTime<Utc>>,
+}
+
+/// memories ⟕ variables of the same (tenant, scope, owner) that are live
+/// at `now` (rule 2).
+fn live_variables(now: DateTime<Utc>) -> RelationDef {
+    memory::Entity::belongs_to(variable::Entity)
+        .from((
+            memory::Column::TenantId,
+            memory::Column::Scope,
+            memory::Column::OwnerId,
+        ))
+        .to((
+            variable::Column::TenantId,
+            variable::Column::Scope,
+            variable::Column::OwnerId,
+        ))
+        .on_condition(move |_, right| {
+            sea_orm::Condition::any()
+                .add(Expr::col((right.clone(), variable::Column::ExpiresAt)).is_null())
+                .add(Expr::col((right, variable::Column::ExpiresAt)).gt(now))
+        })
+        .into()
 }
 
 impl Tx {

@@ -128,10 +128,6 @@ impl Store {
         })
     }
 
-    pub(crate) fn is_sqlite(&self) -> bool {
-        self.write_gate.is_some()
-    }
-
     /// The bus subscribers listen to.
     pub fn events(&self) -> &EventBus {
         &self.bus
