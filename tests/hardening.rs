@@ -72,21 +72,10 @@ async fn exponential_fragments_are_refused_in_milliseconds() {
     let bombs: Vec<_> = [22, 26, 30, 60]
         .into_iter()
         .map(|depth| {
-            let (s, token) = (w.s.http().clone(), viewer.clone());
-            let url = w.s.url("/graphql");
+            let (http, base, token) = (w.s.http().clone(), w.s.base.clone(), viewer.clone());
             tokio::spawn(async move {
                 let started = Instant::now();
-                let body: Value = s
-                    .post(url)
-                    .bearer_auth(token)
-                    .header("accept", "application/json")
-                    .json(&json!({ "query": fragment_bomb(depth) }))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let body = post_gql(&http, &base, &token, &fragment_bomb(depth), json!({})).await;
                 (started.elapsed(), body)
             })
         })

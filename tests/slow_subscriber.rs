@@ -23,20 +23,15 @@ fn shape() -> (usize, usize) {
 }
 
 async fn set(port: u16, token: &str, bot: &str, value: Value) {
-    let body: Value = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({
-            "query": "mutation($bot: UUID!, $v: JSON!) { setVariable(input: {
-                ref: { scope: BOT, botId: $bot }, name: \"big\", value: $v }) { version } }",
-            "variables": { "bot": bot, "v": value },
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = post_gql(
+        &reqwest::Client::new(),
+        &format!("http://127.0.0.1:{port}"),
+        token,
+        "mutation($bot: UUID!, $v: JSON!) { setVariable(input: {
+            ref: { scope: BOT, botId: $bot }, name: \"big\", value: $v }) { version } }",
+        json!({ "bot": bot, "v": value }),
+    )
+    .await;
     assert!(body.get("errors").is_none(), "{body}");
 }
 
