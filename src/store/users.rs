@@ -39,51 +39,6 @@ fn by_key(
         .filter(user::Column::ExternalId.eq(external_id))
 }
 
-/// Finds or creates the user inside the caller's transaction, then applies
-/// the profile fields that were given. Safe against a concurrent creator:
-/// the insert does nothing on conflict and the row is read again.
-pub(super) async fn upsert_user_in<C: ConnectionTrait>(
-    db: &C,
-    tenant: &TenantId,
-    input: &UpsertUser,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<User> {
-    let key = || by_key(tenant, input.bot_id, &input.channel, &input.external_id);
-    let existing = match key().one(db).await? {
-        Some(row) => row,
-        None => {
-            let p = &input.profile;
-            let row = user::ActiveModel {
-                tenant_id: Set(tenant.as_str().to_owned()),
-                id: Set(UserId::generate().0),
-                bot_id: Set(input.bot_id.0),
-                channel: Set(input.channel.clone()),
-                external_id: Set(input.external_id.clone()),
-                first_name: Set(p.first_name.clone()),
-                last_name: Set(p.last_name.clone()),
-                avatar_url: Set(p.avatar_url.clone()),
-                locale: Set(p.locale.clone()),
-                created_at: Set(now),
-                updated_at: Set(now),
-            };
-            user::Entity::insert(row)
-                .on_conflict_do_nothing_on([
-                    user::Column::TenantId,
-                    user::Column::BotId,
-                    user::Column::Channel,
-                    user::Column::ExternalId,
-                ])
-                .exec(db)
-                .await?;
-            key()
-                .one(db)
-                .await?
-                .ok_or_else(|| Error::internal("user vanished right after it was created"))?
-        }
-    };
-    apply_profile(db, existing, &input.profile, now).await
-}
-
 async fn apply_profile<C: ConnectionTrait>(
     db: &C,
     row: user::Model,
@@ -157,14 +112,49 @@ impl Store {
 }
 
 impl Tx {
+    /// Finds or creates the user, then applies the profile fields that were
+    /// given. Safe against a concurrent creator: the insert does nothing on
+    /// conflict and the row is read again.
     pub async fn upsert_user(
         &self,
         input: &UpsertUser,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<User> {
         let tenant = self.tenant();
-        let user = upsert_user_in(self.db(), tenant, input, now).await?;
-        Ok(user)
+        let key = || by_key(tenant, input.bot_id, &input.channel, &input.external_id);
+        let existing = match key().one(self.db()).await? {
+            Some(row) => row,
+            None => {
+                let p = &input.profile;
+                let row = user::ActiveModel {
+                    tenant_id: Set(tenant.as_str().to_owned()),
+                    id: Set(UserId::generate().0),
+                    bot_id: Set(input.bot_id.0),
+                    channel: Set(input.channel.clone()),
+                    external_id: Set(input.external_id.clone()),
+                    first_name: Set(p.first_name.clone()),
+                    last_name: Set(p.last_name.clone()),
+                    avatar_url: Set(p.avatar_url.clone()),
+                    locale: Set(p.locale.clone()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                };
+                user::Entity::insert(row)
+                    .on_conflict_do_nothing_on([
+                        user::Column::TenantId,
+                        user::Column::BotId,
+                        user::Column::Channel,
+                        user::Column::ExternalId,
+                    ])
+                    .exec(self.db())
+                    .await?;
+                key()
+                    .one(self.db())
+                    .await?
+                    .ok_or_else(|| Error::internal("user vanished right after it was created"))?
+            }
+        };
+        apply_profile(self.db(), existing, &input.profile, now).await
     }
 
     /// Erases the user: their long-term memory, the memory of their
