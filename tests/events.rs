@@ -293,6 +293,7 @@ async fn janitor_sweeps_announce_expired_variables_and_sessions() {
                 sessions.push((c.kind, c.conversation.id, c.conversation.status))
             }
             Event::Lost => panic!("no event may be lost here"),
+            Event::Forget(fact) => panic!("subscribers never see {fact:?}"),
         }
     }
     assert_eq!(

@@ -30,7 +30,7 @@ impl App {
     pub async fn update_bot(&self, auth: &Auth, id: BotId, changes: BotChanges) -> Result<Bot> {
         auth.require_bot(Capability::Admin, id)?;
         let now = self.clock.now();
-        let tx = self.store.begin(&auth.tenant).await?;
+        let mut tx = self.store.begin(&auth.tenant).await?;
         let updated = tx
             .update_bot(id, |bot| {
                 let settings = BotSettings {
@@ -65,7 +65,7 @@ impl App {
     /// about them.
     pub async fn delete_bot(&self, auth: &Auth, id: BotId) -> Result<bool> {
         auth.require_bot(Capability::Admin, id)?;
-        let tx = self.store.begin(&auth.tenant).await?;
+        let mut tx = self.store.begin(&auth.tenant).await?;
         if tx.delete_bot(id).await? {
             tx.commit().await?;
             Ok(true)

@@ -29,7 +29,7 @@ impl App {
     pub async fn delete_user(&self, auth: &Auth, id: UserId) -> Result<bool> {
         auth.require(Capability::Write)?;
         self.user(auth, id).await?.ok_or(Error::NotFound("user"))?;
-        let tx = self.store.begin(&auth.tenant).await?;
+        let mut tx = self.store.begin(&auth.tenant).await?;
         let deleted = tx.delete_user(id).await?;
         tx.commit().await?;
         Ok(deleted)

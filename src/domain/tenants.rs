@@ -9,15 +9,17 @@ use crate::{
 impl App {
     /// Called once per request after the token is verified.
     pub async fn admit(&self, auth: &Auth) -> Result<()> {
-        let now = self.clock.now();
-        let schedule = Schedule::parse("janitorSchedule", DEFAULT_JANITOR_SCHEDULE)?;
-        let defaults = TenantDefaults {
-            janitor_schedule: DEFAULT_JANITOR_SCHEDULE.into(),
-            max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
-            now,
-            next_janitor_at: schedule.next_after(now),
+        let defaults = || {
+            let now = self.clock.now();
+            let schedule = Schedule::parse("janitorSchedule", DEFAULT_JANITOR_SCHEDULE)?;
+            Ok(TenantDefaults {
+                janitor_schedule: DEFAULT_JANITOR_SCHEDULE.into(),
+                max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
+                now,
+                next_janitor_at: schedule.next_after(now),
+            })
         };
-        self.store.ensure_tenant(&auth.tenant, &defaults).await
+        self.store.ensure_tenant(&auth.tenant, defaults).await
     }
 
     /// A new schedule takes effect at once: the next sweep is recomputed
@@ -43,7 +45,7 @@ impl App {
         }
         let now = self.clock.now();
         let schedule = schedule.map(|s| (s.as_str().to_owned(), s.next_after(now)));
-        let tx = self.store.begin(&auth.tenant).await?;
+        let mut tx = self.store.begin(&auth.tenant).await?;
         tx.update_tenant_settings(schedule, settings.max_value_bytes)
             .await?;
         tx.commit().await?;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{BotId, Conversation, MemoryOp, Scope, TenantId};
+use super::{BotId, Conversation, MemoryOp, Scope, TenantId, UserId};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MemoryEvent {
@@ -56,6 +56,19 @@ pub enum Event {
     /// This replica may have missed events (its PostgreSQL listener lost
     /// its connection): every subscription must start over, as on a lag.
     Lost,
+    /// A fact every replica may hold in its cache changed or is gone; no
+    /// subscriber sees it.
+    Forget(Fact),
+}
+
+/// What a process caches because it (almost) never changes: which bot a
+/// user belongs to, a bot's settings, a tenant's settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fact {
+    User(TenantId, UserId),
+    /// The bot, and with it the users of that bot.
+    Bot(TenantId, BotId),
+    Tenant(TenantId),
 }
 
 impl Event {
@@ -79,7 +92,7 @@ impl Event {
         match self {
             Event::Memory(e) => Some((&e.tenant, e.bot_id)),
             Event::Conversation(e) => Some((&e.tenant, e.conversation.bot_id)),
-            Event::Lost => None,
+            Event::Lost | Event::Forget(_) => None,
         }
     }
 
@@ -87,6 +100,7 @@ impl Event {
         match self {
             Event::Memory(e) => Some(&e.tenant),
             Event::Conversation(e) => Some(&e.tenant),
+            Event::Forget(Fact::User(t, _) | Fact::Bot(t, _) | Fact::Tenant(t)) => Some(t),
             Event::Lost => None,
         }
     }

@@ -8,7 +8,7 @@ use super::{Store, Tx, conflict_or_internal, page, scoped, scoped_delete};
 use crate::{
     error::{Error, Result},
     model::{Bot, Duration, Page, PageRequest, Promotion, PromotionMode, RetentionPolicy, Scope},
-    model::{BotId, TenantId},
+    model::{BotId, Fact, TenantId},
 };
 
 const DUPLICATE_NAME: &str = "a bot with this name already exists";
@@ -93,13 +93,23 @@ fn to_row(tenant: &TenantId, bot: &Bot) -> bot::ActiveModel {
 }
 
 impl Store {
+    /// Cached per process; every change of a bot goes through a [`Tx`]
+    /// method that makes every replica forget it.
     pub async fn find_bot(&self, tenant: &TenantId, id: BotId) -> Result<Option<Bot>> {
-        scoped::<bot::Entity>(tenant)
+        if let Some(bot) = self.facts.bot(tenant, id) {
+            return Ok(Some(bot));
+        }
+        let seen = self.facts.epoch();
+        let bot = scoped::<bot::Entity>(tenant)
             .filter(bot::Column::Id.eq(id.0))
             .one(&self.db)
             .await?
             .map(to_domain)
-            .transpose()
+            .transpose()?;
+        if let Some(bot) = &bot {
+            self.facts.put_bot(seen, tenant, bot);
+        }
+        Ok(bot)
     }
 
     pub async fn list_bots(
@@ -130,10 +140,11 @@ impl Tx {
 
     /// Reads, changes and writes the bot in one transaction.
     pub async fn update_bot(
-        &self,
+        &mut self,
         id: BotId,
         change: impl FnOnce(Bot) -> Result<Bot>,
     ) -> Result<Bot> {
+        self.forget(Fact::Bot(self.tenant().clone(), id));
         let tenant = self.tenant();
         let current = scoped::<bot::Entity>(tenant)
             .filter(bot::Column::Id.eq(id.0))
@@ -152,7 +163,8 @@ impl Tx {
 
     /// Memory and KV entries are deleted here; users, conversations and
     /// messages go with the bot through cascading foreign keys.
-    pub async fn delete_bot(&self, id: BotId) -> Result<bool> {
+    pub async fn delete_bot(&mut self, id: BotId) -> Result<bool> {
+        self.forget(Fact::Bot(self.tenant().clone(), id));
         let tenant = self.tenant();
         super::memory::delete_memories_of_bot(self.db(), tenant, id).await?;
         super::kv::delete_kv_of_bot(self.db(), tenant, id).await?;

@@ -59,6 +59,7 @@ impl EventBus {
                         }
                     }
                 }
+                None if matches!(*event, Event::Forget(_)) => {}
                 None => {
                     for sender in channels.values() {
                         let _ = sender.send(event.clone());

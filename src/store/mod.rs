@@ -8,6 +8,7 @@
 mod bots;
 mod bus;
 mod conversations;
+mod facts;
 mod janitor;
 mod kv;
 mod memory;
@@ -33,6 +34,7 @@ use crate::{config::Config, error::Result, model::Event, model::TenantId};
 pub struct Store {
     db: DatabaseConnection,
     known_tenants: std::sync::Arc<tenants::KnownTenants>,
+    facts: std::sync::Arc<facts::Facts>,
     /// SQLite admits one writer; writers of this process queue here, in
     /// order, instead of sleeping in SQLite's busy handler (which made the
     /// p99 of writes under contention ~180 ms).
@@ -54,6 +56,7 @@ pub struct Tx {
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
     events: Vec<Event>,
     bus: EventBus,
+    facts: std::sync::Arc<facts::Facts>,
     relayed: bool,
 }
 
@@ -70,16 +73,24 @@ impl Tx {
     /// Commits, then the events reach subscribers in commit order: on
     /// PostgreSQL the notifications are part of the transaction (PostgreSQL
     /// delivers them in commit order, to every replica); on SQLite they are
-    /// published before the write gate opens for the next writer.
+    /// published before the write gate opens for the next writer. This
+    /// process forgets the cached facts the transaction changed at once,
+    /// before the caller answers.
     pub async fn commit(self) -> Result<()> {
         if self.relayed && !self.events.is_empty() {
             notify::send(&self.tx, &self.events).await?;
         }
         self.tx.commit().await?;
+        self.facts.apply(&self.events);
         if !self.relayed {
             self.bus.publish(self.events);
         }
         Ok(())
+    }
+
+    /// Stages the news that a cached fact changed (see [`facts`]).
+    fn forget(&mut self, fact: crate::model::Fact) {
+        self.events.push(Event::Forget(fact));
     }
 
     fn db(&self) -> &DatabaseTransaction {
@@ -93,6 +104,10 @@ impl Store {
         let mut options = ConnectOptions::new(url.clone());
         options
             .max_connections(config.db_max_connections)
+            // sqlx pings every connection it hands out by default: one more
+            // round trip per statement. Only connections idle long enough to
+            // have been dropped by a server or proxy are pinged.
+            .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(10));
         if !config.is_sqlite() && config.db_statement_timeout_secs > 0 {
@@ -122,6 +137,7 @@ impl Store {
         Ok(Store {
             db,
             known_tenants: Default::default(),
+            facts: std::sync::Arc::new(facts::Facts::new()),
             write_gate: config.is_sqlite().then(Default::default),
             bus: EventBus::new(config.event_buffer),
             relayed: !config.is_sqlite(),
@@ -143,9 +159,14 @@ impl Store {
         if !self.relayed {
             return Ok(None);
         }
-        notify::start(self.db.clone(), self.bus.clone(), cancel)
-            .await
-            .map(Some)
+        notify::start(
+            self.db.clone(),
+            self.bus.clone(),
+            self.facts.clone(),
+            cancel,
+        )
+        .await
+        .map(Some)
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -174,6 +195,7 @@ impl Store {
             _gate: gate,
             events: vec![],
             bus: self.bus.clone(),
+            facts: self.facts.clone(),
             relayed: self.relayed,
         })
     }

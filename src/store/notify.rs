@@ -4,7 +4,7 @@
 //! writer's own included: one path, one order). A notification holds at
 //! most 8000 bytes; events that do not fit are stored in `event_outbox`
 //! in the same transaction and the notification names the row.
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use entity::event_outbox;
 use sea_orm::{
@@ -22,7 +22,7 @@ use crate::{
     error::{Error, Result},
     model::Event,
     model::TenantId,
-    store::EventBus,
+    store::{EventBus, facts::Facts},
 };
 
 const CHANNEL: &str = "botmem_events";
@@ -113,19 +113,34 @@ async fn notify(tx: &DatabaseTransaction, payload: String) -> Result<()> {
 pub(super) async fn start(
     db: DatabaseConnection,
     bus: EventBus,
+    facts: Arc<Facts>,
     cancel: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>> {
     let mut listener = PgListener::connect_with(db.get_postgres_connection_pool())
         .await
         .map_err(Error::internal)?;
     listener.listen(CHANNEL).await.map_err(Error::internal)?;
-    Ok(tokio::spawn(relay(listener, db, bus, cancel)))
+    let relayed = Relayed { bus, facts };
+    Ok(tokio::spawn(relay(listener, db, relayed, cancel)))
+}
+
+/// Where relayed events go: the cache of facts, then the subscribers.
+struct Relayed {
+    bus: EventBus,
+    facts: Arc<Facts>,
+}
+
+impl Relayed {
+    fn publish(&self, events: Vec<Event>) {
+        self.facts.apply(&events);
+        self.bus.publish(events);
+    }
 }
 
 async fn relay(
     mut listener: PgListener,
     db: DatabaseConnection,
-    bus: EventBus,
+    relayed: Relayed,
     cancel: CancellationToken,
 ) {
     let mut cleanup = tokio::time::interval(Duration::from_secs(60));
@@ -139,9 +154,9 @@ async fn relay(
             }
             received = listener.try_recv() => match received {
                 Ok(Some(notification)) => {
-                    if let Err(e) = deliver(&db, &bus, &notification).await {
+                    if let Err(e) = deliver(&db, &relayed, &notification).await {
                         tracing::error!(error = %e.operator_message(), "an event notification was lost");
-                        bus.publish([Event::Lost]);
+                        relayed.publish(vec![Event::Lost]);
                     }
                 }
                 // The connection dropped; the next call reconnects and
@@ -149,7 +164,7 @@ async fn relay(
                 // this replica: its subscribers must start over.
                 Ok(None) => {
                     tracing::warn!("event listener lost its connection; reconnecting");
-                    bus.publish([Event::Lost]);
+                    relayed.publish(vec![Event::Lost]);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "event listener cannot reconnect; retrying in 1 s");
@@ -163,7 +178,7 @@ async fn relay(
     }
 }
 
-async fn deliver(db: &DatabaseConnection, bus: &EventBus, n: &PgNotification) -> Result<()> {
+async fn deliver(db: &DatabaseConnection, relayed: &Relayed, n: &PgNotification) -> Result<()> {
     let notice: Notice = serde_json::from_str(n.payload()).map_err(Error::internal)?;
     let events = match notice {
         Notice::Events(events) => events,
@@ -176,7 +191,7 @@ async fn deliver(db: &DatabaseConnection, bus: &EventBus, n: &PgNotification) ->
             serde_json::from_str(&row.payload).map_err(Error::internal)?
         }
     };
-    bus.publish(events);
+    relayed.publish(events);
     Ok(())
 }
 

@@ -18,8 +18,13 @@ use crate::{
 pub(super) struct KnownTenants(Mutex<HashSet<TenantId>>);
 
 impl Store {
-    /// Creates the tenant's row with defaults on its first authenticated use.
-    pub async fn ensure_tenant(&self, id: &TenantId, defaults: &TenantDefaults) -> Result<()> {
+    /// Creates the tenant's row with defaults on its first authenticated
+    /// use in this process (`defaults` is only called then).
+    pub async fn ensure_tenant(
+        &self,
+        id: &TenantId,
+        defaults: impl FnOnce() -> Result<TenantDefaults>,
+    ) -> Result<()> {
         if self
             .known_tenants
             .0
@@ -29,6 +34,7 @@ impl Store {
         {
             return Ok(());
         }
+        let defaults = defaults()?;
         let row = tenant::ActiveModel {
             id: Set(id.as_str().to_owned()),
             janitor_schedule: Set(defaults.janitor_schedule.clone()),
@@ -49,20 +55,30 @@ impl Store {
         Ok(())
     }
 
+    /// The tenant's settings, cached per process (they change only through
+    /// [`Tx::update_tenant_settings`]).
     pub async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>> {
+        if let Some(tenant) = self.facts.tenant(id) {
+            return Ok(Some(tenant));
+        }
+        let seen = self.facts.epoch();
         let row = scoped::<tenant::Entity>(id).one(&self.db).await?;
-        Ok(row.map(|t| Tenant {
+        let tenant = row.map(|t| Tenant {
             id: TenantId::parse(&t.id).unwrap_or_else(|_| id.clone()),
             janitor_schedule: t.janitor_schedule,
             max_value_bytes: t.max_value_bytes,
             created_at: t.created_at,
-        }))
+        });
+        if let Some(tenant) = &tenant {
+            self.facts.put_tenant(seen, tenant);
+        }
+        Ok(tenant)
     }
 }
 
 impl Tx {
     pub async fn update_tenant_settings(
-        &self,
+        &mut self,
         schedule: Option<(String, Option<chrono::DateTime<chrono::Utc>>)>,
         max_value_bytes: Option<i32>,
     ) -> Result<()> {
@@ -70,6 +86,7 @@ impl Tx {
         if schedule.is_none() && max_value_bytes.is_none() {
             return Ok(());
         }
+        self.forget(crate::model::Fact::Tenant(self.tenant().clone()));
         let mut update = super::scoped_update::<tenant::Entity>(self.tenant());
         if let Some((text, next)) = schedule {
             update = update

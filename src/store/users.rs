@@ -3,7 +3,7 @@
 use entity::user;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter,
+    QueryFilter, QuerySelect,
 };
 
 use super::{Store, Tx, page, scoped};
@@ -84,6 +84,26 @@ impl Store {
             .map(to_domain))
     }
 
+    /// The bot a user belongs to (it never changes): cached per process.
+    pub async fn user_bot(&self, tenant: &TenantId, id: UserId) -> Result<Option<BotId>> {
+        if let Some(bot) = self.facts.user_bot(tenant, id) {
+            return Ok(Some(bot));
+        }
+        let seen = self.facts.epoch();
+        let bot: Option<uuid::Uuid> = scoped::<user::Entity>(tenant)
+            .filter(user::Column::Id.eq(id.0))
+            .select_only()
+            .column(user::Column::BotId)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        let bot = bot.map(BotId);
+        if let Some(bot) = bot {
+            self.facts.put_user_bot(seen, tenant, id, bot);
+        }
+        Ok(bot)
+    }
+
     pub async fn find_users(&self, tenant: &TenantId, ids: &[UserId]) -> Result<Vec<User>> {
         Ok(scoped::<user::Entity>(tenant)
             .filter(user::Column::Id.is_in(ids.iter().map(|id| id.0)))
@@ -160,7 +180,8 @@ impl Tx {
     /// Erases the user: their long-term memory, the memory of their
     /// conversations, then the user row (conversations and messages follow
     /// by cascading foreign keys). One transaction.
-    pub async fn delete_user(&self, id: UserId) -> Result<bool> {
+    pub async fn delete_user(&mut self, id: UserId) -> Result<bool> {
+        self.forget(crate::model::Fact::User(self.tenant().clone(), id));
         let tenant = self.tenant();
         use entity::conversation;
         use sea_orm::QuerySelect;

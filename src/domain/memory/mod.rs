@@ -133,13 +133,14 @@ impl App {
                 });
             }
             Scope::User => {
-                let user = self
+                let user = r.user.unwrap_or(UserId(uuid::Uuid::nil()));
+                let bot = self
                     .store
-                    .find_user(&auth.tenant, r.user.unwrap_or(UserId(uuid::Uuid::nil())))
+                    .user_bot(&auth.tenant, user)
                     .await?
-                    .filter(|u| auth.may_see_bot(u.bot_id) && r.bot.is_none_or(|b| b == u.bot_id))
+                    .filter(|bot| auth.may_see_bot(*bot) && r.bot.is_none_or(|b| b == *bot))
                     .ok_or(Error::NotFound("user"))?;
-                (user.id.0, user.bot_id, None)
+                (user.0, bot, None)
             }
             Scope::Conversation | Scope::Temp => {
                 let id = r.conversation.unwrap_or(ConversationId(uuid::Uuid::nil()));
