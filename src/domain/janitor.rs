@@ -4,19 +4,19 @@
 //! bounded batches, one transaction per batch, so a sweep never holds long
 //! locks and a crash loses at most one uncommitted batch; running the
 //! sweep again finishes the work.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{
     App, Bot, Page, PageRequest, Schedule,
-    memory::{Activity, Target, change_events},
+    memory::{Activity, Target},
 };
 use crate::{
     error::{Error, Result},
     model::{
-        Auth, BotId, Capability, JanitorRun, JanitorTrigger, OwnerKey, OwnerMemory, Role, Scope,
-        SweepCounts, TenantId, Variable,
+        Auth, BotId, Capability, Event, JanitorRun, JanitorTrigger, MemoryEvent, OwnerKey, Role,
+        Scope, SweepCounts, TenantId,
     },
 };
 
@@ -196,12 +196,13 @@ impl App {
         Ok(())
     }
 
-    /// One batch of expired variables, removed by the memory rules every
-    /// write uses ([`OwnerMemory::expire_due`], saved and announced as
-    /// [`App::mutate`] does): their memories are locked first, all at once
-    /// in key order, and expiry is re-checked under the locks, so a
-    /// concurrent writer's fresh value is never lost. Returns how many
-    /// were removed.
+    /// One batch of expired variables, removed set-wise: the memories of
+    /// up to `batch` due rows are locked first, all at once in key order
+    /// (as every writer locks), then one `DELETE … RETURNING` removes their
+    /// rows that are still expired under those locks (a concurrent
+    /// writer's renewed value stays), each memory that lost rows steps its
+    /// version once, and the events are built from the returned rows.
+    /// Returns how many were removed.
     async fn expire_variables(
         &self,
         tenant: &TenantId,
@@ -209,32 +210,28 @@ impl App {
         batch: u64,
     ) -> Result<usize> {
         let mut tx = self.store.begin(tenant).await?;
-        let due = tx.expired_variables(now, batch).await?;
-        let owners: BTreeMap<OwnerKey, BotId> = due.iter().map(|(k, b, _)| (*k, *b)).collect();
+        let owners = tx.expired_owners(now, batch).await?;
         let versions = tx.lock_memories(&owners, now).await?;
-        let names: Vec<(OwnerKey, String)> = due.into_iter().map(|(k, _, n)| (k, n)).collect();
-        let mut rows: BTreeMap<OwnerKey, Vec<Variable>> = BTreeMap::new();
-        for (key, variable) in tx.load_variables(&names).await? {
-            rows.entry(key).or_default().push(variable);
-        }
-        let mut memories: Vec<OwnerMemory> = rows
-            .into_iter()
-            .filter_map(|(key, rows)| {
-                let version = *versions.get(&key)?;
-                Some(OwnerMemory::new(key, owners[&key], version, rows, now))
+        let locked: Vec<OwnerKey> = versions.keys().copied().collect();
+        let removed = tx.delete_expired(&locked, now).await?;
+        let at = self.clock.now();
+        let events: Vec<Event> = removed
+            .iter()
+            .filter_map(|(key, name, last_version)| {
+                Some(Event::Memory(MemoryEvent::expired(
+                    tenant,
+                    *owners.get(key)?,
+                    *key,
+                    name,
+                    *last_version,
+                    versions.get(key)? + 1,
+                    at,
+                )))
             })
             .collect();
-        let expired: usize = memories.iter_mut().map(OwnerMemory::expire_due).sum();
-        tx.save_memories(&memories, now).await?;
-        let at = self.clock.now();
-        tx.stage(
-            memories
-                .iter()
-                .flat_map(|m| change_events(tenant, m, at))
-                .collect::<Vec<_>>(),
-        );
+        tx.stage(events);
         tx.commit().await?;
-        Ok(expired)
+        Ok(removed.len())
     }
 
     async fn all_bots(&self, tenant: &TenantId) -> Result<HashMap<BotId, Bot>> {

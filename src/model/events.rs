@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{BotId, Conversation, MemoryOp, Scope, TenantId, UserId};
+use super::{BotId, Conversation, MemoryOp, OwnerKey, Scope, TenantId, UserId};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MemoryEvent {
@@ -20,6 +20,34 @@ pub struct MemoryEvent {
     pub version: i64,
     pub memory_version: i64,
     pub at: DateTime<Utc>,
+}
+
+impl MemoryEvent {
+    /// A variable the janitor removed (rule 2): an `EXPIRED` change whose
+    /// version steps past the variable's last one, in the memory's new
+    /// version.
+    pub fn expired(
+        tenant: &TenantId,
+        bot_id: BotId,
+        key: OwnerKey,
+        name: &str,
+        last_version: i64,
+        memory_version: i64,
+        at: DateTime<Utc>,
+    ) -> MemoryEvent {
+        MemoryEvent {
+            tenant: tenant.clone(),
+            op: MemoryOp::Expired,
+            bot_id,
+            scope: key.scope,
+            owner_id: key.owner_id,
+            name: name.to_owned(),
+            value: None,
+            version: last_version + 1,
+            memory_version,
+            at,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

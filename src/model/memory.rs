@@ -181,30 +181,6 @@ impl OwnerMemory {
         Ok(true)
     }
 
-    /// Rule 2's garbage collection (the janitor): removes the rows that
-    /// have expired by now, each a change of its own (`EXPIRED`, version
-    /// stepped), so the memory steps its version once. Returns how many.
-    pub fn expire_due(&mut self) -> usize {
-        let due: Vec<String> = self
-            .vars
-            .values()
-            .filter(|v| !v.is_live(self.now))
-            .map(|v| v.name.clone())
-            .collect();
-        for name in &due {
-            if let Some(removed) = self.vars.remove(name) {
-                self.dirty.insert(name.clone());
-                self.changes.push(Change {
-                    op: MemoryOp::Expired,
-                    name: name.clone(),
-                    value: None,
-                    version: removed.version + 1,
-                });
-            }
-        }
-        due.len()
-    }
-
     /// Removes every variable; returns how many were live.
     pub fn clear(&mut self, op: MemoryOp) -> usize {
         let names: Vec<String> = self.vars.keys().cloned().collect();
@@ -340,38 +316,6 @@ mod tests {
         assert_eq!(m.live("mood").unwrap().expires_at, None);
         assert_eq!(m.new_version(), 4, "one memory step per operation");
         assert_eq!(m.changes().len(), 3);
-    }
-
-    /// The janitor's rule: due rows go, each an `EXPIRED` change with its
-    /// version stepped; live rows stay; the memory steps once.
-    #[test]
-    fn expire_due_removes_only_expired_rows_and_steps_once() {
-        let now = t0() + TimeDelta::hours(1);
-        let mut m = memory(
-            vec![
-                row("a", json!(1), 4, Some(now)),
-                row("b", json!(2), 9, Some(now - TimeDelta::seconds(1))),
-                row("live", json!(3), 2, Some(now + TimeDelta::seconds(1))),
-                row("kept", json!(4), 1, None),
-            ],
-            now,
-        );
-        assert_eq!(m.expire_due(), 2);
-        let changes: Vec<_> = m
-            .changes()
-            .iter()
-            .map(|c| (c.op, c.name.as_str(), c.version))
-            .collect();
-        assert_eq!(
-            changes,
-            [(MemoryOp::Expired, "a", 5), (MemoryOp::Expired, "b", 10)]
-        );
-        let (writes, deletes) = m.dirty_rows();
-        assert!(writes.is_empty());
-        assert_eq!(deletes, ["a", "b"]);
-        assert_eq!(m.new_version(), 4, "loaded at 3, one step");
-        assert!(m.live("live").is_some() && m.live("kept").is_some());
-        assert_eq!(m.expire_due(), 0, "nothing due twice");
     }
 
     #[test]

@@ -9,8 +9,8 @@ use entity::StoredJson;
 use entity::{memory, variable};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    RelationDef,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, RelationDef,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 
@@ -114,6 +114,15 @@ impl Store {
             .map(|(key, (version, variables))| (key, version, variables))
             .collect())
     }
+}
+
+/// A variable the janitor removed, as `DELETE … RETURNING` gives it back.
+#[derive(sea_orm::FromQueryResult)]
+struct Removed {
+    scope: String,
+    owner_id: uuid::Uuid,
+    name: String,
+    version: i64,
 }
 
 /// A memory with one of its live variables (or none), as
@@ -259,48 +268,111 @@ impl Tx {
                 .exec(self.db())
                 .await?;
         }
-        if !stepped.is_empty() {
-            scoped_update::<memory::Entity>(self.tenant())
-                .col_expr(
-                    memory::Column::Version,
-                    Expr::col(memory::Column::Version).add(1),
-                )
-                .col_expr(memory::Column::UpdatedAt, Expr::value(now))
-                .filter(in_values(backend, &["scope", "owner_id"], stepped))
-                .exec(self.db())
-                .await?;
+        self.step_versions(stepped, now).await
+    }
+
+    /// `version + 1` for each memory of `owners` (`[scope, owner_id]` values), locked by the caller.
+    async fn step_versions(
+        &self,
+        owners: Vec<Vec<sea_orm::Value>>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if owners.is_empty() {
+            return Ok(());
         }
+        let backend = self.db().get_database_backend();
+        scoped_update::<memory::Entity>(self.tenant())
+            .col_expr(
+                memory::Column::Version,
+                Expr::col(memory::Column::Version).add(1),
+            )
+            .col_expr(memory::Column::UpdatedAt, Expr::value(now))
+            .filter(in_values(backend, &["scope", "owner_id"], owners))
+            .exec(self.db())
+            .await?;
         Ok(())
     }
 
-    /// Up to `limit` variables past their expiry, with their memory's bot.
-    pub async fn expired_variables(
+    /// The janitor's batch, set-wise: deletes every variable of `owners`
+    /// (their memories locked by the caller) that expired by `now`, steps
+    /// the version of each memory that lost one, and returns the removed
+    /// rows as (memory, name, last version). Expiry is checked by the
+    /// DELETE itself, under the memory locks, so a value a writer just
+    /// renewed stays.
+    pub async fn delete_expired(
+        &self,
+        owners: &[OwnerKey],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(OwnerKey, String, i64)>> {
+        if owners.is_empty() {
+            return Ok(vec![]);
+        }
+        let backend = self.db().get_database_backend();
+        let owner_values = |keys: &mut dyn Iterator<Item = &OwnerKey>| {
+            keys.map(|k| vec![k.scope.as_str().into(), k.owner_id.into()])
+                .collect::<Vec<Vec<sea_orm::Value>>>()
+        };
+        let mut delete = scoped_delete::<variable::Entity>(self.tenant())
+            .filter(variable::Column::ExpiresAt.lte(now))
+            .filter(in_values(
+                backend,
+                &["scope", "owner_id"],
+                owner_values(&mut owners.iter()),
+            ))
+            .into_query();
+        // sea-orm returns whole rows; the janitor needs four columns.
+        delete.returning(sea_orm::sea_query::Query::returning().columns([
+            variable::Column::Scope,
+            variable::Column::OwnerId,
+            variable::Column::Name,
+            variable::Column::Version,
+        ]));
+        let removed: Vec<(OwnerKey, String, i64)> =
+            Removed::find_by_statement(backend.build(&delete))
+                .all(self.db())
+                .await?
+                .into_iter()
+                .filter_map(|r| {
+                    let key = OwnerKey {
+                        scope: Scope::parse(&r.scope)?,
+                        owner_id: r.owner_id,
+                    };
+                    Some((key, r.name, r.version))
+                })
+                .collect();
+        let stepped: BTreeSet<OwnerKey> = removed.iter().map(|(k, _, _)| *k).collect();
+        self.step_versions(owner_values(&mut stepped.iter()), now)
+            .await?;
+        Ok(removed)
+    }
+
+    /// The memories (with their bot) of up to `limit` variables past
+    /// their expiry: the janitor's next batch.
+    pub async fn expired_owners(
         &self,
         now: DateTime<Utc>,
         limit: u64,
-    ) -> Result<Vec<(OwnerKey, BotId, String)>> {
-        let rows: Vec<(String, uuid::Uuid, String, uuid::Uuid)> =
-            scoped::<variable::Entity>(self.tenant())
-                .filter(variable::Column::ExpiresAt.lte(now))
-                .select_only()
-                .columns([
-                    variable::Column::Scope,
-                    variable::Column::OwnerId,
-                    variable::Column::Name,
-                    variable::Column::BotId,
-                ])
-                .limit(limit)
-                .into_tuple()
-                .all(self.db())
-                .await?;
+    ) -> Result<BTreeMap<OwnerKey, BotId>> {
+        let rows: Vec<(String, uuid::Uuid, uuid::Uuid)> = scoped::<variable::Entity>(self.tenant())
+            .filter(variable::Column::ExpiresAt.lte(now))
+            .select_only()
+            .columns([
+                variable::Column::Scope,
+                variable::Column::OwnerId,
+                variable::Column::BotId,
+            ])
+            .limit(limit)
+            .into_tuple()
+            .all(self.db())
+            .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(scope, owner_id, name, bot)| {
+            .filter_map(|(scope, owner_id, bot)| {
                 let key = OwnerKey {
                     scope: Scope::parse(&scope)?,
                     owner_id,
                 };
-                Some((key, BotId(bot), name))
+                Some((key, BotId(bot)))
             })
             .collect())
     }
@@ -353,38 +425,6 @@ impl Tx {
                     },
                     m.version,
                 ))
-            })
-            .collect())
-    }
-
-    /// The rows named, by exact key (live or not).
-    pub async fn load_variables(
-        &self,
-        names: &[(OwnerKey, String)],
-    ) -> Result<Vec<(OwnerKey, Variable)>> {
-        if names.is_empty() {
-            return Ok(vec![]);
-        }
-        let backend = self.db().get_database_backend();
-        let keys = names
-            .iter()
-            .map(|(k, n)| vec![k.scope.as_str().into(), k.owner_id.into(), n.clone().into()])
-            .collect();
-        // Exact primary-key lookups, no expiry condition: one steers the
-        // planner to the expiry index, and the caller re-checks expiry
-        // under its locks anyway.
-        let rows = scoped::<variable::Entity>(self.tenant())
-            .filter(in_values(backend, &["scope", "owner_id", "name"], keys))
-            .all(self.db())
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|v| {
-                let key = OwnerKey {
-                    scope: Scope::parse(&v.scope)?,
-                    owner_id: v.owner_id,
-                };
-                Some((key, to_variable(v)))
             })
             .collect())
     }
