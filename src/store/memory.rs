@@ -379,6 +379,9 @@ impl Tx {
 
     /// Locks several memories at once, in key order (the order every
     /// writer uses), creating missing rows at version 0; their versions.
+    /// A single memory that exists (a write's usual case) takes one
+    /// statement; otherwise the missing rows are inserted first and all are
+    /// locked together, so locks are always taken in key order.
     pub async fn lock_memories(
         &self,
         owners: &BTreeMap<OwnerKey, BotId>,
@@ -386,6 +389,12 @@ impl Tx {
     ) -> Result<BTreeMap<OwnerKey, i64>> {
         if owners.is_empty() {
             return Ok(BTreeMap::new());
+        }
+        if owners.len() == 1 {
+            let locked = self.select_for_update(owners).await?;
+            if locked.len() == 1 {
+                return Ok(locked);
+            }
         }
         let rows = owners.iter().map(|(key, bot)| memory::ActiveModel {
             tenant_id: Set(self.tenant().as_str().to_owned()),
@@ -399,6 +408,13 @@ impl Tx {
             .on_conflict_do_nothing()
             .exec(self.db())
             .await?;
+        self.select_for_update(owners).await
+    }
+
+    async fn select_for_update(
+        &self,
+        owners: &BTreeMap<OwnerKey, BotId>,
+    ) -> Result<BTreeMap<OwnerKey, i64>> {
         let backend = self.db().get_database_backend();
         let locked = scoped::<memory::Entity>(self.tenant())
             .filter(in_values(
