@@ -37,9 +37,21 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let store = Store::connect(&config).await?;
-    if config.migrate {
-        store.migrate().await?;
+    let cancel = CancellationToken::new();
+    // Each new PostgreSQL connection costs a TLS handshake (~90 ms here):
+    // the relay's own connection opens while migrations run.
+    let migrated = async {
+        match config.migrate {
+            true => store.migrate().await,
+            false => Ok(()),
+        }
+    };
+    let (migrated, relay) = tokio::join!(migrated, store.start_relay(cancel.child_token()));
+    if let Err(e) = migrated {
+        cancel.cancel();
+        return Err(e);
     }
+    let relay = relay?;
     let verifier = Verifier::from_config(&config).map_err(Error::internal)?;
     let app = App::new(store.clone(), config.clock.clone()).with_janitor(domain::JanitorSettings {
         batch_size: config.janitor_batch_size,
@@ -51,8 +63,6 @@ pub async fn run(
         announce_development_token(&config);
     }
 
-    let cancel = CancellationToken::new();
-    let relay = store.start_relay(cancel.child_token()).await?;
     let janitor = match config.janitor {
         config::Switch::On => {
             let tick = std::time::Duration::from_secs(config.janitor_tick_secs);

@@ -35,6 +35,8 @@ pub struct Store {
     db: DatabaseConnection,
     known_tenants: std::sync::Arc<tenants::KnownTenants>,
     facts: std::sync::Arc<facts::Facts>,
+    /// Set once `ready` found no pending migration.
+    migrated: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// SQLite admits one writer; writers of this process queue here, in
     /// order, instead of sleeping in SQLite's busy handler (which made the
     /// p99 of writes under contention ~180 ms).
@@ -138,6 +140,7 @@ impl Store {
             db,
             known_tenants: Default::default(),
             facts: std::sync::Arc::new(facts::Facts::new()),
+            migrated: Default::default(),
             write_gate: config.is_sqlite().then(Default::default),
             bus: EventBus::new(config.event_buffer),
             relayed: !config.is_sqlite(),
@@ -174,10 +177,17 @@ impl Store {
         Ok(())
     }
 
-    /// The database answers and no migration is pending.
+    /// The database answers and no migration is pending (checked until it
+    /// is true once: a running binary's migrations do not come undone).
     pub async fn ready(&self) -> Result<bool> {
+        use std::sync::atomic::Ordering;
         self.db.ping().await?;
-        Ok(Migrator::get_pending_migrations(&self.db).await?.is_empty())
+        if self.migrated.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let migrated = Migrator::get_pending_migrations(&self.db).await?.is_empty();
+        self.migrated.store(migrated, Ordering::Relaxed);
+        Ok(migrated)
     }
 
     pub async fn close(self) {
