@@ -2,13 +2,9 @@
 //! database, a GraphQL client, and latency measurement.
 #![allow(dead_code)]
 
-use std::{
-    future::Future,
-    time::{Duration, Instant},
-};
+use std::{future::Future, time::Duration};
 
 use botmem::{Config, auth::Claims, clock::Clock};
-use futures_util::{StreamExt, stream};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -97,47 +93,6 @@ async fn drop_database(admin_url: &str, name: &str) {
         .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .await
         .ok();
-}
-
-pub struct Figures {
-    pub per_second: f64,
-    pub p50: Duration,
-    pub p99: Duration,
-}
-
-impl Figures {
-    pub fn ms(d: Duration) -> f64 {
-        d.as_secs_f64() * 1e3
-    }
-}
-
-/// Runs `requests` calls of `call(i)` with `concurrency` in flight.
-pub async fn measure<F, Fut, T>(requests: usize, concurrency: usize, call: F) -> Figures
-where
-    F: Fn(usize) -> Fut,
-    Fut: Future<Output = T>,
-{
-    let started = Instant::now();
-    let mut latencies: Vec<Duration> = stream::iter(0..requests)
-        .map(|i| {
-            let fut = call(i);
-            async move {
-                let t = Instant::now();
-                fut.await;
-                t.elapsed()
-            }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    let elapsed = started.elapsed();
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Figures {
-        per_second: requests as f64 / elapsed.as_secs_f64(),
-        p50: at(0.50),
-        p99: at(0.99),
-    }
 }
 
 /// A running server on a fresh database of `kind`, dropped afterwards.
