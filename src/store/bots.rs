@@ -96,20 +96,15 @@ impl Store {
     /// Cached per process; every change of a bot goes through a [`Tx`]
     /// method that makes every replica forget it.
     pub async fn find_bot(&self, tenant: &TenantId, id: BotId) -> Result<Option<Bot>> {
-        if let Some(bot) = self.facts.bot(tenant, id) {
-            return Ok(Some(bot));
-        }
-        let seen = self.facts.epoch();
-        let bot = scoped::<bot::Entity>(tenant)
-            .filter(bot::Column::Id.eq(id.0))
-            .one(&self.db)
-            .await?
-            .map(to_domain)
-            .transpose()?;
-        if let Some(bot) = &bot {
-            self.facts.put_bot(seen, tenant, bot);
-        }
-        Ok(bot)
+        let read = async {
+            scoped::<bot::Entity>(tenant)
+                .filter(bot::Column::Id.eq(id.0))
+                .one(&self.db)
+                .await?
+                .map(to_domain)
+                .transpose()
+        };
+        self.facts.bot(tenant, id, read).await
     }
 
     pub async fn list_bots(

@@ -14,6 +14,7 @@
 //! read never puts back a fact a commit has just removed.
 use std::{
     collections::HashMap,
+    future::Future,
     hash::Hash,
     sync::{
         Mutex,
@@ -21,7 +22,10 @@ use std::{
     },
 };
 
-use crate::model::{Bot, BotId, Event, Fact, Tenant, TenantId, UserId};
+use crate::{
+    error::Result,
+    model::{Bot, BotId, Event, Fact, Tenant, TenantId, UserId},
+};
 
 /// Past this many entries a shelf starts over (a simple bound on memory;
 /// the hot set refills in one read each).
@@ -50,10 +54,6 @@ pub(super) struct Facts {
     tenants: Shelf<TenantId, Tenant>,
 }
 
-/// Where a reader stands before it reads the database.
-#[derive(Clone, Copy)]
-pub(super) struct Epoch(u64);
-
 impl Facts {
     pub fn new() -> Facts {
         Facts {
@@ -64,45 +64,57 @@ impl Facts {
         }
     }
 
-    pub fn epoch(&self) -> Epoch {
-        Epoch(self.epoch.load(Ordering::Acquire))
-    }
-
-    /// Stores `value` unless something was forgotten since `seen`; checked
-    /// under the shelf's lock, which [`Facts::forget`] also takes.
-    fn put<K: Eq + Hash, V: Clone>(&self, shelf: &Shelf<K, V>, seen: Epoch, key: K, value: V) {
-        let mut map = shelf.lock();
-        if self.epoch.load(Ordering::Acquire) != seen.0 {
-            return;
+    /// The cached value, or `load`'s, stored unless something was
+    /// forgotten while `load` ran (checked under the shelf's lock, which
+    /// [`Facts::forget`] also takes). Absent values are not cached.
+    async fn through<K, V, F>(&self, shelf: &Shelf<K, V>, key: K, load: F) -> Result<Option<V>>
+    where
+        K: Eq + Hash,
+        V: Clone,
+        F: Future<Output = Result<Option<V>>>,
+    {
+        if let Some(value) = shelf.get(&key) {
+            return Ok(Some(value));
         }
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
+        let seen = self.epoch.load(Ordering::Acquire);
+        let value = load.await?;
+        if let Some(value) = &value {
+            let mut map = shelf.lock();
+            if self.epoch.load(Ordering::Acquire) == seen {
+                if map.len() >= MAX_ENTRIES {
+                    map.clear();
+                }
+                map.insert(key, value.clone());
+            }
         }
-        map.insert(key, value);
+        Ok(value)
     }
 
-    pub fn user_bot(&self, tenant: &TenantId, user: UserId) -> Option<BotId> {
-        self.user_bots.get(&(tenant.clone(), user))
+    pub async fn user_bot(
+        &self,
+        tenant: &TenantId,
+        user: UserId,
+        load: impl Future<Output = Result<Option<BotId>>>,
+    ) -> Result<Option<BotId>> {
+        self.through(&self.user_bots, (tenant.clone(), user), load)
+            .await
     }
 
-    pub fn put_user_bot(&self, seen: Epoch, tenant: &TenantId, user: UserId, bot: BotId) {
-        self.put(&self.user_bots, seen, (tenant.clone(), user), bot);
+    pub async fn bot(
+        &self,
+        tenant: &TenantId,
+        id: BotId,
+        load: impl Future<Output = Result<Option<Bot>>>,
+    ) -> Result<Option<Bot>> {
+        self.through(&self.bots, (tenant.clone(), id), load).await
     }
 
-    pub fn bot(&self, tenant: &TenantId, id: BotId) -> Option<Bot> {
-        self.bots.get(&(tenant.clone(), id))
-    }
-
-    pub fn put_bot(&self, seen: Epoch, tenant: &TenantId, bot: &Bot) {
-        self.put(&self.bots, seen, (tenant.clone(), bot.id), bot.clone());
-    }
-
-    pub fn tenant(&self, id: &TenantId) -> Option<Tenant> {
-        self.tenants.get(id)
-    }
-
-    pub fn put_tenant(&self, seen: Epoch, tenant: &Tenant) {
-        self.put(&self.tenants, seen, tenant.id.clone(), tenant.clone());
+    pub async fn tenant(
+        &self,
+        id: &TenantId,
+        load: impl Future<Output = Result<Option<Tenant>>>,
+    ) -> Result<Option<Tenant>> {
+        self.through(&self.tenants, id.clone(), load).await
     }
 
     /// Applies the `Forget` (and `Lost`) events among committed `events`.

@@ -58,21 +58,16 @@ impl Store {
     /// The tenant's settings, cached per process (they change only through
     /// [`Tx::update_tenant_settings`]).
     pub async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>> {
-        if let Some(tenant) = self.facts.tenant(id) {
-            return Ok(Some(tenant));
-        }
-        let seen = self.facts.epoch();
-        let row = scoped::<tenant::Entity>(id).one(&self.db).await?;
-        let tenant = row.map(|t| Tenant {
-            id: TenantId::parse(&t.id).unwrap_or_else(|_| id.clone()),
-            janitor_schedule: t.janitor_schedule,
-            max_value_bytes: t.max_value_bytes,
-            created_at: t.created_at,
-        });
-        if let Some(tenant) = &tenant {
-            self.facts.put_tenant(seen, tenant);
-        }
-        Ok(tenant)
+        let read = async {
+            let row = scoped::<tenant::Entity>(id).one(&self.db).await?;
+            Ok(row.map(|t| Tenant {
+                id: TenantId::parse(&t.id).unwrap_or_else(|_| id.clone()),
+                janitor_schedule: t.janitor_schedule,
+                max_value_bytes: t.max_value_bytes,
+                created_at: t.created_at,
+            }))
+        };
+        self.facts.tenant(id, read).await
     }
 }
 

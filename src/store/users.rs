@@ -86,22 +86,17 @@ impl Store {
 
     /// The bot a user belongs to (it never changes): cached per process.
     pub async fn user_bot(&self, tenant: &TenantId, id: UserId) -> Result<Option<BotId>> {
-        if let Some(bot) = self.facts.user_bot(tenant, id) {
-            return Ok(Some(bot));
-        }
-        let seen = self.facts.epoch();
-        let bot: Option<uuid::Uuid> = scoped::<user::Entity>(tenant)
-            .filter(user::Column::Id.eq(id.0))
-            .select_only()
-            .column(user::Column::BotId)
-            .into_tuple()
-            .one(&self.db)
-            .await?;
-        let bot = bot.map(BotId);
-        if let Some(bot) = bot {
-            self.facts.put_user_bot(seen, tenant, id, bot);
-        }
-        Ok(bot)
+        let read = async {
+            let bot: Option<uuid::Uuid> = scoped::<user::Entity>(tenant)
+                .filter(user::Column::Id.eq(id.0))
+                .select_only()
+                .column(user::Column::BotId)
+                .into_tuple()
+                .one(&self.db)
+                .await?;
+            Ok(bot.map(BotId))
+        };
+        self.facts.user_bot(tenant, id, read).await
     }
 
     pub async fn find_users(&self, tenant: &TenantId, ids: &[UserId]) -> Result<Vec<User>> {
