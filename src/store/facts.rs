@@ -121,39 +121,36 @@ impl Facts {
     pub fn apply(&self, events: &[Event]) {
         for event in events {
             match event {
-                Event::Forget(fact) => self.forget(fact),
-                Event::Lost => self.forget_all(),
+                Event::Forget(fact) => self.forget(Some(fact)),
+                Event::Lost => self.forget(None),
                 Event::Memory(_) | Event::Conversation(_) => {}
             }
         }
     }
 
-    fn forget(&self, fact: &Fact) {
-        // Every shelf is locked while the epoch moves, so no reader can
-        // check the old epoch and then insert after the removal.
+    /// Removes what `fact` names; `None` empties every shelf. Every shelf
+    /// is locked while the epoch moves, so no reader can check the old
+    /// epoch and then insert after the removal.
+    fn forget(&self, fact: Option<&Fact>) {
         let (mut users, mut bots, mut tenants) =
             (self.user_bots.lock(), self.bots.lock(), self.tenants.lock());
         self.epoch.fetch_add(1, Ordering::AcqRel);
         match fact {
-            Fact::User(tenant, user) => {
+            Some(Fact::User(tenant, user)) => {
                 users.remove(&(tenant.clone(), *user));
             }
-            Fact::Bot(tenant, bot) => {
+            Some(Fact::Bot(tenant, bot)) => {
                 bots.remove(&(tenant.clone(), *bot));
                 users.retain(|(t, _), b| !(t == tenant && b == bot));
             }
-            Fact::Tenant(tenant) => {
+            Some(Fact::Tenant(tenant)) => {
                 tenants.remove(tenant);
             }
+            None => {
+                users.clear();
+                bots.clear();
+                tenants.clear();
+            }
         }
-    }
-
-    fn forget_all(&self) {
-        let (mut users, mut bots, mut tenants) =
-            (self.user_bots.lock(), self.bots.lock(), self.tenants.lock());
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        users.clear();
-        bots.clear();
-        tenants.clear();
     }
 }
