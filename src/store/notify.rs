@@ -143,7 +143,10 @@ async fn relay(
     relayed: Relayed,
     cancel: CancellationToken,
 ) {
-    let mut cleanup = tokio::time::interval(Duration::from_secs(60));
+    // The first cleanup waits a period: the relay starts while migrations
+    // may still be creating the outbox table.
+    let period = Duration::from_secs(60);
+    let mut cleanup = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
