@@ -79,6 +79,15 @@ pub struct Config {
     pub janitor_tick_secs: u64,
     /// Rows per janitor batch (one transaction each).
     pub janitor_batch_size: u64,
+    /// Largest `renderTemplate` template, in bytes.
+    pub template_max_bytes: usize,
+    /// Largest text one render may produce, in bytes.
+    pub template_max_output_bytes: usize,
+    /// Deepest nesting of template blocks and subexpressions.
+    pub template_max_nesting: usize,
+    /// Loop work one render may do: each `#each` pass costs one step plus
+    /// one per template element inside the block.
+    pub template_max_steps: u64,
     /// How long a replica's claim on a tenant lasts, in seconds.
     pub janitor_lease_secs: u64,
     /// Events a subscriber may fall behind before it is told it lagged and
@@ -147,6 +156,10 @@ impl Default for Config {
             janitor: Switch::On,
             janitor_tick_secs: 1,
             janitor_batch_size: 1000,
+            template_max_bytes: 16 << 10,
+            template_max_output_bytes: 64 << 10,
+            template_max_nesting: 16,
+            template_max_steps: 100_000,
             janitor_lease_secs: 300,
             event_buffer: 4096,
             ws_init_timeout_secs: 10,
@@ -193,6 +206,10 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_JANITOR_TICK_SECS    how often to look for due tenants, seconds (default 1)
   BOTMEM_JANITOR_BATCH_SIZE   rows per janitor batch/transaction (default 1000)
   BOTMEM_JANITOR_LEASE_SECS   how long a replica's claim on a tenant lasts (default 300)
+  BOTMEM_TEMPLATE_MAX_BYTES   largest renderTemplate template (default 16384)
+  BOTMEM_TEMPLATE_MAX_OUTPUT_BYTES  largest rendered text (default 65536)
+  BOTMEM_TEMPLATE_MAX_NESTING deepest nesting of template blocks and subexpressions (default 16)
+  BOTMEM_TEMPLATE_MAX_STEPS   loop work per render: each #each pass costs 1 + its block's elements (default 100000)
   BOTMEM_EVENT_BUFFER         events of its bot a subscriber may fall behind before it lags (default 4096)
   BOTMEM_WS_INIT_TIMEOUT_SECS time to send connection_init on /graphql/ws (default 10)
   BOTMEM_WS_KEEPALIVE_SECS    server ping interval on /graphql/ws (default 15)
@@ -287,6 +304,16 @@ impl Config {
                 self.tenant_max_concurrent as u64,
             ),
             ("BOTMEM_REQUEST_TIMEOUT_SECS", self.request_timeout_secs),
+            ("BOTMEM_TEMPLATE_MAX_BYTES", self.template_max_bytes as u64),
+            (
+                "BOTMEM_TEMPLATE_MAX_OUTPUT_BYTES",
+                self.template_max_output_bytes as u64,
+            ),
+            (
+                "BOTMEM_TEMPLATE_MAX_NESTING",
+                self.template_max_nesting as u64,
+            ),
+            ("BOTMEM_TEMPLATE_MAX_STEPS", self.template_max_steps),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{name} must be at least 1"));

@@ -53,11 +53,21 @@ pub async fn run(
     }
     let relay = relay?;
     let verifier = Verifier::from_config(&config).map_err(Error::internal)?;
-    let app = App::new(store.clone(), config.clock.clone()).with_janitor(domain::JanitorSettings {
-        batch_size: config.janitor_batch_size,
-        lease: chrono::TimeDelta::seconds(config.janitor_lease_secs.min(i64::MAX as u64) as i64),
-        ..Default::default()
-    });
+    let app =
+        App::new(store.clone(), config.clock.clone())
+            .with_janitor(domain::JanitorSettings {
+                batch_size: config.janitor_batch_size,
+                lease: chrono::TimeDelta::seconds(
+                    config.janitor_lease_secs.min(i64::MAX as u64) as i64
+                ),
+                ..Default::default()
+            })
+            .with_template_limits(model::TemplateLimits {
+                max_bytes: config.template_max_bytes,
+                max_output_bytes: config.template_max_output_bytes,
+                max_nesting: config.template_max_nesting,
+                max_steps: config.template_max_steps,
+            });
 
     if config.uses_development_secret() {
         announce_development_token(&config);

@@ -62,6 +62,38 @@ impl ConversationQuery {
             .await?;
         Ok(found.map(Conversation))
     }
+
+    /// Memory put into a reply, in Handlebars as NativeChat writes it:
+    /// `{{user.FirstName}}`, `{{memory.x}}`/`{{session.x}}` (short-term),
+    /// `{{user.x}}` (long-term), `{{temp.x}}`, `{{bot.x}}`, `{{_system.culture}}`,
+    /// a bare `{{x}}` (short-term, then long-term), `#each`/`#if`/`#with`,
+    /// and culture-aware helpers (`formatDate`, `formatNumber`,
+    /// `formatCurrency`, `formatPercent`, `plural`, `text`, `json`,
+    /// `escapeHtml`). Output is chat text, not HTML. An expired variable
+    /// never renders. Errors: `BAD_USER_INPUT` for a malformed template
+    /// (with line and column) or, in `strict` mode, a name with no value;
+    /// `QUOTA_EXCEEDED` past the output or loop limits; `NOT_FOUND` for a
+    /// conversation outside the caller's tenant or bots.
+    async fn render_template(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: Uuid,
+        template: String,
+        #[graphql(
+            default = false,
+            desc = "Fail on a name that has no value instead of rendering it empty."
+        )]
+        strict: bool,
+    ) -> Result<String> {
+        Ok(app(ctx)
+            .render_template(
+                auth(ctx)?,
+                ConversationId(conversation_id),
+                &template,
+                strict,
+            )
+            .await?)
+    }
 }
 
 #[derive(Default)]

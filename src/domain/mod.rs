@@ -9,6 +9,7 @@ mod kv;
 mod memory;
 mod messages;
 mod privacy;
+mod templates;
 mod tenants;
 mod users;
 mod watch;
@@ -31,6 +32,7 @@ pub struct App {
     store: Store,
     clock: Clock,
     janitor: JanitorSettings,
+    templates: TemplateLimits,
 }
 
 impl App {
@@ -39,6 +41,7 @@ impl App {
             store,
             clock,
             janitor: JanitorSettings::default(),
+            templates: TemplateLimits::default(),
         }
     }
 
