@@ -168,6 +168,13 @@ async fn admit_and_execute(
     };
     let _in_flight = state.fair.admit(&auth.tenant).await?;
     for request in &mut requests {
+        // async-graphql reads a body without `query` as an empty one.
+        if request.query.trim().is_empty() {
+            return Err(Error::Malformed {
+                field: "query",
+                message: "the request has no query".into(),
+            });
+        }
         state.limits.check(request)?;
         match operation_type(request) {
             Some(OperationType::Subscription) => {
@@ -222,6 +229,18 @@ async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: 
     let Some(media) = negotiate(&headers) else {
         return StatusCode::NOT_ACCEPTABLE.into_response();
     };
+    let json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json_body {
+        let error = Error::Malformed {
+            field: "content-type",
+            message: "POST /graphql takes a JSON body: send Content-Type: application/json".into(),
+        };
+        return errors::refusal(&error, media);
+    }
     // async-graphql reads `[]` as one empty request; it is an empty batch.
     if body.trim_ascii_start().starts_with(b"[")
         && serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&body).is_ok_and(|b| b.is_empty())
