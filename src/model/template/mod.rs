@@ -133,8 +133,9 @@ impl Template {
 /// nests one level more), and parentheses inside a tag, outside string
 /// literals.
 fn nesting(source: &str, max: usize) -> Result<(), TemplateError> {
-    // Levels each open block adds: 1, plus its chained `else` branches.
-    let mut open: Vec<usize> = Vec::new();
+    // Open blocks: where each starts, and the levels it adds (1, plus its
+    // chained `else` branches).
+    let mut open: Vec<((usize, usize), usize)> = Vec::new();
     let (mut blocks, mut parens) = (0usize, 0usize);
     let (mut in_tag, mut quote) = (false, None);
     let (mut line, mut column) = (1, 1);
@@ -156,13 +157,13 @@ fn nesting(source: &str, max: usize) -> Result<(), TemplateError> {
                 let inverse_else = start.starts_with(b"^}") || start.starts_with(b"^~");
                 match start.first() {
                     Some(b'#' | b'^') if !inverse_else => {
-                        open.push(1);
+                        open.push(((line, column), 1));
                         blocks += 1;
                         opened = true;
                     }
-                    Some(b'/') => blocks -= open.pop().unwrap_or(0),
+                    Some(b'/') => blocks -= open.pop().map_or(0, |(_, levels)| levels),
                     _ if chained_else => {
-                        if let Some(levels) = open.last_mut() {
+                        if let Some((_, levels)) = open.last_mut() {
                             *levels += 1;
                             blocks += 1;
                             opened = true;
@@ -201,6 +202,20 @@ fn nesting(source: &str, max: usize) -> Result<(), TemplateError> {
             _ if b & 0xC0 != 0x80 => column += 1,
             _ => {}
         }
+    }
+    if let Some(((line, column), _)) = open.last() {
+        let tag: String = source
+            .lines()
+            .nth(line - 1)
+            .unwrap_or("")
+            .chars()
+            .skip(column - 1)
+            .skip_while(|c| matches!(c, '{' | '~' | ' ' | '#' | '^'))
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            .collect();
+        return Err(TemplateError::Invalid(format!(
+            "line {line}, column {column}: {{{{#{tag} …}}}} is not closed"
+        )));
     }
     Ok(())
 }
