@@ -25,11 +25,28 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the GraphQL API (runs migrations first unless BOTMEM_MIGRATE=false).
+    ///
+    /// Listens on BOTMEM_LISTEN (default 127.0.0.1:8080): POST/GET /graphql,
+    /// GraphiQL in a browser at /graphql, WebSocket subscriptions at
+    /// /graphql/ws, /healthz and /readyz. Stores in BOTMEM_DATABASE_URL
+    /// (default: the SQLite file botmem.db in the current folder). With no
+    /// JWT key configured it uses a development secret and logs an admin
+    /// token for tenant `dev`: never in production. Every setting is listed
+    /// below; Ctrl-C (SIGINT) or SIGTERM shut down gracefully.
+    #[command(after_help = ENV_HELP)]
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Mint a token signed with the configured HS256 secret.
+    /// Mint a token for development and scripts.
+    ///
+    /// Signed with BOTMEM_JWT_SECRET (HS256), or, when none is set, the
+    /// built-in development secret that `botmem serve` then uses as well.
+    /// With a public key or JWKS configured, tokens come from your identity
+    /// provider instead, and this command refuses. Adds `iss`/`aud` when
+    /// BOTMEM_JWT_ISSUER/BOTMEM_JWT_AUDIENCE are set. Prints the token alone.
     Token {
+        /// The `tenant` claim: whose data the token reaches (A-Z a-z 0-9 - _ .,
+        /// at most 64). A tenant is created on its first request.
         #[arg(long, default_value = "dev")]
         tenant: String,
         /// The `sub` claim: who the token is for.
