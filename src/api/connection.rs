@@ -5,9 +5,12 @@ use async_graphql::SimpleObject;
 use super::objects::{Bot, Conversation, User};
 use crate::domain::{self, encode_cursor};
 
+/// Where a page ends and whether another follows.
 #[derive(SimpleObject)]
 pub struct PageInfo {
+    /// True when more items follow: ask again with `after: endCursor`.
     pub has_next_page: bool,
+    /// The cursor of this page's last item, to pass as `after`; null for an empty page.
     pub end_cursor: Option<String>,
 }
 
@@ -37,13 +40,17 @@ pub fn edges<D, T: Node>(
 }
 
 /// Declares `<Name>Connection` and `<Name>Edge` for a node type; `counted`
-/// connections also report `totalCount`.
+/// connections also report `totalCount`. `$what` names the nodes in the
+/// descriptions ("bots").
 macro_rules! connection {
-    ($connection:ident, $edge:ident, $node:ty, counted) => {
-        connection!(@edge $edge, $node);
+    ($connection:ident, $edge:ident, $node:ty, $what:literal, counted) => {
+        connection!(@edge $edge, $node, $what);
+        #[doc = concat!("A page of ", $what, ", oldest first; pass `pageInfo.endCursor` as `after` for the next page.")]
         #[derive(SimpleObject)]
         pub struct $connection {
+            /// The items of this page, each with its cursor.
             pub edges: Vec<$edge>,
+            /// Whether another page follows, and where this one ends.
             pub page_info: PageInfo,
             /// Every match, not only this page.
             pub total_count: i32,
@@ -60,20 +67,24 @@ macro_rules! connection {
             }
         }
     };
-    (@edge $edge:ident, $node:ty) => {
+    (@edge $edge:ident, $node:ty, $what:literal) => {
+        #[doc = concat!("One of a page of ", $what, ", with its cursor.")]
         #[derive(SimpleObject)]
         pub struct $edge {
+            /// The item itself.
             pub node: $node,
+            /// Opaque: pass it as `after` to read the items that follow this one.
             pub cursor: String,
         }
     };
 }
 
-connection!(BotConnection, BotEdge, Bot, counted);
-connection!(UserConnection, UserEdge, User, counted);
+connection!(BotConnection, BotEdge, Bot, "bots", counted);
+connection!(UserConnection, UserEdge, User, "users", counted);
 connection!(
     ConversationConnection,
     ConversationEdge,
     Conversation,
+    "conversations",
     counted
 );

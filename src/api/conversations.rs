@@ -8,10 +8,15 @@ use super::{
     objects::{Conversation, Message},
 };
 
+/// A message to append: text, a payload, or both.
 #[derive(InputObject)]
 pub struct MessageInput {
+    /// Who sent it.
     direction: MessageDirection,
+    /// The text, up to 4096 characters.
     text: Option<String>,
+    /// Structured content as JSON (buttons, cards), at most the tenant's maxValueBytes
+    /// (QUOTA_EXCEEDED).
     payload: Option<Json<serde_json::Value>>,
 }
 use crate::{
@@ -20,17 +25,26 @@ use crate::{
     model::{BotId, ConversationId, UserId},
 };
 
+/// A new conversation: its bot, its user (userId, or channel + externalId), NativeChat's `_system`
+/// fields, and prefilled short-term memory.
 #[derive(InputObject)]
 pub struct StartConversationInput {
+    /// The bot the conversation is with.
     bot_id: Uuid,
     /// An existing user, or channel + externalId to find or create one.
     user_id: Option<Uuid>,
+    /// With externalId: the user's channel (1 to 100 characters).
     channel: Option<String>,
+    /// With channel: the channel's id for the user (1 to 255 characters).
     external_id: Option<String>,
+    /// BCP 47 tag such as en-GB (`_system.culture`), for dates and numbers in templates.
     culture: Option<String>,
+    /// NativeChat's `_system.debug` flag, stored as given.
     #[graphql(default_with = "Some(false)")]
     debug: Option<bool>,
+    /// The channel provider (`_system.channel.providerName`), up to 100 characters.
     channel_provider: Option<String>,
+    /// Whether messages arrive through a proxy (`_system.channel.isProxy`).
     #[graphql(default_with = "Some(false)")]
     is_proxy: Option<bool>,
     /// Prefilled short-term memory: name -> value.
@@ -56,7 +70,13 @@ pub struct ConversationQuery;
 
 #[Object]
 impl ConversationQuery {
-    async fn conversation(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<Conversation>> {
+    /// A conversation by id; null if it does not exist, is another tenant's, or belongs to a bot
+    /// outside the token's `bots` claim.
+    async fn conversation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The conversation's id.")] id: Uuid,
+    ) -> Result<Option<Conversation>> {
         let found = app(ctx)
             .conversation(auth(ctx)?, ConversationId(id))
             .await?;
@@ -77,7 +97,9 @@ impl ConversationQuery {
     async fn render_template(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The conversation whose memories, user and culture the template reads.")]
         conversation_id: Uuid,
+        #[graphql(desc = "Handlebars source, such as `Hello {{user.firstName}}!`.")]
         template: String,
         #[graphql(
             default = false,
@@ -101,9 +123,13 @@ pub struct ConversationMutation;
 
 #[Object]
 impl ConversationMutation {
+    /// Starts an ACTIVE conversation (editor), with the user found or created by channel +
+    /// externalId, or given by userId. NOT_FOUND for an unknown bot or a user of another bot;
+    /// BAD_USER_INPUT for invalid input; QUOTA_EXCEEDED for a prefilled value over maxValueBytes.
     async fn start_conversation(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The bot, the user, the `_system` fields and prefilled memory.")]
         input: StartConversationInput,
     ) -> Result<Conversation> {
         let user = user_selector(&input)?;
@@ -121,14 +147,18 @@ impl ConversationMutation {
         ))
     }
 
-    /// Ends the conversation: short-term memory is promoted into the user's
-    /// long-term memory per the bot's policy, then CONVERSATION and TEMP are
-    /// cleared, in one transaction.
+    /// Ends the conversation: short-term memory is promoted into the user's long-term memory per
+    /// the bot's policy, then CONVERSATION and TEMP are cleared, in one transaction (editor).
+    /// CONVERSATION_ENDED if it already ended or timed out; NOT_FOUND for an unknown conversation.
     async fn end_conversation(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
-        #[graphql(default_with = "Some(EndReason::Completed)")] reason: Option<EndReason>,
+        #[graphql(desc = "The conversation to end.")] id: Uuid,
+        #[graphql(
+            default_with = "Some(EndReason::Completed)",
+            desc = "COMPLETED or ABANDONED; TIMEOUT is the server's own (BAD_USER_INPUT)."
+        )]
+        reason: Option<EndReason>,
     ) -> Result<Conversation> {
         let reason = reason.unwrap_or(EndReason::Completed).into();
         let ended = app(ctx)
@@ -137,19 +167,27 @@ impl ConversationMutation {
         Ok(Conversation(ended))
     }
 
-    /// Ends the current flow: clears TEMP memory; returns how many variables went.
-    async fn end_flow(&self, ctx: &Context<'_>, conversation_id: Uuid) -> Result<i32> {
+    /// Ends the current flow: clears TEMP memory; returns how many variables went. Editor; counts
+    /// as activity; CONVERSATION_ENDED once the conversation ended.
+    async fn end_flow(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The conversation whose flow ended.")] conversation_id: Uuid,
+    ) -> Result<i32> {
         let cleared = app(ctx)
             .end_flow(auth(ctx)?, ConversationId(conversation_id))
             .await?;
         Ok(cleared.clamp(0, i32::MAX as i64) as i32)
     }
 
+    /// Appends a message to the log (editor), which keeps the bot's lastMessagesKept newest; counts
+    /// as activity. BAD_USER_INPUT without text or payload, QUOTA_EXCEEDED for a payload over
+    /// maxValueBytes, CONVERSATION_ENDED once the conversation ended.
     async fn append_message(
         &self,
         ctx: &Context<'_>,
-        conversation_id: Uuid,
-        input: MessageInput,
+        #[graphql(desc = "The conversation to append to.")] conversation_id: Uuid,
+        #[graphql(desc = "The message.")] input: MessageInput,
     ) -> Result<Message> {
         let message = domain::NewMessage {
             direction: input.direction.into(),
@@ -162,8 +200,13 @@ impl ConversationMutation {
         Ok(Message(appended))
     }
 
-    /// Records activity: the session timeout starts again.
-    async fn touch_conversation(&self, ctx: &Context<'_>, id: Uuid) -> Result<Conversation> {
+    /// Records activity: the session timeout starts again (editor). CONVERSATION_ENDED if it
+    /// already ended or timed out.
+    async fn touch_conversation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The conversation that is active.")] id: Uuid,
+    ) -> Result<Conversation> {
         let touched = app(ctx)
             .touch_conversation(auth(ctx)?, ConversationId(id))
             .await?;

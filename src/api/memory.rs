@@ -14,12 +14,18 @@ use crate::{
     model::{BotId, ConversationId, UserId},
 };
 
-/// Which memory: the bot's (botId), a user's long-term memory (userId), or a conversation's (conversationId) short-term or temp memory.
+/// Which memory: the bot's (botId), a user's long-term memory (userId), or a conversation's
+/// (conversationId) short-term or temp memory. Ids that do not fit the scope are BAD_USER_INPUT.
 #[derive(InputObject, Clone)]
 pub struct MemoryRef {
+    /// Which memory; it decides which id is needed.
     scope: MemoryScope,
+    /// Required for BOT. Optional otherwise: if given, the owner must belong to this bot (NOT_FOUND
+    /// otherwise).
     bot_id: Option<Uuid>,
+    /// The end user, for USER only.
     user_id: Option<Uuid>,
+    /// The conversation, for CONVERSATION and TEMP only.
     conversation_id: Option<Uuid>,
 }
 
@@ -34,15 +40,24 @@ impl From<MemoryRef> for domain::MemoryRef {
     }
 }
 
+/// One variable to write. Its expiry comes from expiresIn or expiresAt, else the bot's retention
+/// policy for its name and scope, else none.
 #[derive(InputObject)]
 pub struct SetVariableInput {
+    /// The memory to write to.
     #[graphql(name = "ref")]
     memory_ref: MemoryRef,
+    /// 1 to 128 characters, no control characters or surrounding whitespace.
     name: String,
+    /// Any JSON value except null (unset the variable instead), at most the tenant's maxValueBytes
+    /// (QUOTA_EXCEEDED).
     value: Json<serde_json::Value>,
+    /// Expires this long after the write; not together with expiresAt.
     expires_in: Option<Duration>,
+    /// Expires at this time, which must be in the future; not together with expiresIn.
     expires_at: Option<DateTime>,
-    /// 0 = the variable must not exist yet.
+    /// 0 = the variable must not exist yet. Otherwise it must be at this version; a mismatch is
+    /// CONFLICT and changes nothing.
     expected_version: Option<i32>,
 }
 
@@ -72,13 +87,20 @@ impl SetVariableInput {
     }
 }
 
+/// One named value in a memory. An expired variable does not exist: no read returns it.
 #[derive(SimpleObject)]
 pub struct Variable {
+    /// Unique within its memory.
     name: String,
+    /// Any JSON value except null.
     value: Json<serde_json::Value>,
+    /// 1 when the variable is created, then one more with every change; for `expectedVersion`.
     version: i32,
+    /// When it stops existing; null for never.
     expires_at: Option<DateTime>,
+    /// When it was last set while absent.
     created_at: DateTime,
+    /// When it last changed.
     updated_at: DateTime,
 }
 
@@ -102,18 +124,23 @@ impl From<domain::Variable> for Variable {
 
 pub struct Memory(pub domain::Memory);
 
+/// The live variables of one owner in one scope, read in one snapshot.
 #[Object]
 impl Memory {
+    /// Which memory.
     async fn scope(&self) -> MemoryScope {
         self.0.key.scope.into()
     }
+    /// The bot (BOT), the user (USER) or the conversation (CONVERSATION, TEMP).
     async fn owner_id(&self) -> Uuid {
         self.0.key.owner_id
     }
-    /// Grows by one with every operation that changes this memory.
+    /// Grows by one with every operation that changes this memory; the `expectedVersion` of
+    /// patchMemory and replaceMemory.
     async fn version(&self) -> i32 {
         int(self.0.version)
     }
+    /// The live variables; expired ones are left out.
     async fn variables(&self) -> Vec<Variable> {
         self.0.variables.iter().cloned().map(Into::into).collect()
     }
@@ -133,20 +160,24 @@ pub struct MemoryQuery;
 
 #[Object]
 impl MemoryQuery {
+    /// One memory (viewer). BAD_USER_INPUT for a ref that does not fit its scope; NOT_FOUND for an
+    /// unknown owner.
     #[graphql(complexity = "super::cost::MEMORY + child_complexity")]
     async fn memory(
         &self,
         ctx: &Context<'_>,
-        #[graphql(name = "ref")] memory_ref: MemoryRef,
+        #[graphql(name = "ref", desc = "The memory to read.")] memory_ref: MemoryRef,
     ) -> Result<Memory> {
         memory_of(ctx, memory_ref.into()).await
     }
 
+    /// One live variable, or null if it is not set or has expired (viewer). BAD_USER_INPUT for a
+    /// ref that does not fit its scope; NOT_FOUND for an unknown owner.
     async fn variable(
         &self,
         ctx: &Context<'_>,
-        #[graphql(name = "ref")] memory_ref: MemoryRef,
-        name: String,
+        #[graphql(name = "ref", desc = "The memory to read from.")] memory_ref: MemoryRef,
+        #[graphql(desc = "The variable's name.")] name: String,
     ) -> Result<Option<Variable>> {
         let found = app(ctx)
             .variable(auth(ctx)?, &memory_ref.into(), &name)
@@ -160,16 +191,26 @@ pub struct MemoryMutation;
 
 #[Object]
 impl MemoryMutation {
-    async fn set_variable(&self, ctx: &Context<'_>, input: SetVariableInput) -> Result<Variable> {
+    /// Sets one variable (editor); the same value and expiry changes nothing (no version step, no
+    /// event). BAD_USER_INPUT for invalid input, QUOTA_EXCEEDED over maxValueBytes, CONFLICT on an
+    /// expectedVersion mismatch, CONVERSATION_ENDED for the memory of an ended conversation,
+    /// NOT_FOUND for an unknown owner.
+    async fn set_variable(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The memory, name, value, expiry and expected version.")]
+        input: SetVariableInput,
+    ) -> Result<Variable> {
         let (r, write) = input.into_domain("input")?;
         Ok(app(ctx).set_variable(auth(ctx)?, &r, write).await?.into())
     }
 
-    /// All or nothing.
+    /// All or nothing. Sets several variables, in one or more memories, with one version step per
+    /// memory touched (editor); errors as for setVariable.
     async fn set_variables(
         &self,
         ctx: &Context<'_>,
-        inputs: Vec<SetVariableInput>,
+        #[graphql(desc = "The writes; errors name `inputs[i]`.")] inputs: Vec<SetVariableInput>,
     ) -> Result<Vec<Variable>> {
         let writes = inputs
             .into_iter()
@@ -180,11 +221,17 @@ impl MemoryMutation {
         Ok(set.into_iter().map(Into::into).collect())
     }
 
+    /// Removes one variable; true if a live one was removed (editor). CONFLICT on an
+    /// expectedVersion mismatch, CONVERSATION_ENDED for the memory of an ended conversation,
+    /// NOT_FOUND for an unknown owner.
     async fn unset_variable(
         &self,
         ctx: &Context<'_>,
-        #[graphql(name = "ref")] memory_ref: MemoryRef,
-        name: String,
+        #[graphql(name = "ref", desc = "The memory to remove it from.")] memory_ref: MemoryRef,
+        #[graphql(desc = "The variable's name.")] name: String,
+        #[graphql(
+            desc = "Remove only if the variable is at this version (0 = it must not exist); a mismatch is CONFLICT."
+        )]
         expected_version: Option<i32>,
     ) -> Result<bool> {
         let expected = expected_version.map(i64::from);
@@ -193,13 +240,23 @@ impl MemoryMutation {
             .await?)
     }
 
-    /// Sets the names in `set` (a JSON object) and removes those in `unset`; all or nothing.
+    /// Sets the names in `set` (a JSON object) and removes those in `unset`; all or nothing, one
+    /// version step (editor). Set values take expiry from the bot's retention policies. CONFLICT on
+    /// an expectedVersion mismatch, CONVERSATION_ENDED for the memory of an ended conversation,
+    /// NOT_FOUND for an unknown owner.
     async fn patch_memory(
         &self,
         ctx: &Context<'_>,
-        #[graphql(name = "ref")] memory_ref: MemoryRef,
+        #[graphql(name = "ref", desc = "The memory to change.")] memory_ref: MemoryRef,
+        #[graphql(desc = "A JSON object of name -> value to set; values must not be null.")]
         set: Option<Json<serde_json::Value>>,
+        #[graphql(
+            desc = "Names to remove; a name may not be both set and unset (BAD_USER_INPUT)."
+        )]
         unset: Option<Vec<String>>,
+        #[graphql(
+            desc = "Apply only if the memory is at this version (`Memory.version`); a mismatch is CONFLICT and changes nothing."
+        )]
         expected_version: Option<i32>,
     ) -> Result<Memory> {
         let patched = app(ctx)
@@ -214,12 +271,19 @@ impl MemoryMutation {
         Ok(Memory(patched))
     }
 
-    /// Makes the memory exactly `memory` (a JSON object): the SAP webhook semantics.
+    /// Makes the memory exactly `memory` (a JSON object): the SAP webhook semantics. Names left out
+    /// are unset; one version step (editor). Values take expiry from the bot's retention policies.
+    /// CONFLICT on an expectedVersion mismatch, CONVERSATION_ENDED for the memory of an ended
+    /// conversation, NOT_FOUND for an unknown owner.
     async fn replace_memory(
         &self,
         ctx: &Context<'_>,
-        #[graphql(name = "ref")] memory_ref: MemoryRef,
+        #[graphql(name = "ref", desc = "The memory to replace.")] memory_ref: MemoryRef,
+        #[graphql(desc = "The whole new memory: a JSON object of name -> value, values not null.")]
         memory: Json<serde_json::Value>,
+        #[graphql(
+            desc = "Apply only if the memory is at this version (`Memory.version`); a mismatch is CONFLICT and changes nothing."
+        )]
         expected_version: Option<i32>,
     ) -> Result<Memory> {
         let replaced = app(ctx)
@@ -233,11 +297,13 @@ impl MemoryMutation {
         Ok(Memory(replaced))
     }
 
-    /// Removes every variable of the memory; returns how many there were.
+    /// Removes every variable of the memory, each announced as CLEARED; returns how many there were
+    /// (editor). CONVERSATION_ENDED for the memory of an ended conversation, NOT_FOUND for an
+    /// unknown owner.
     async fn clear_memory(
         &self,
         ctx: &Context<'_>,
-        #[graphql(name = "ref")] memory_ref: MemoryRef,
+        #[graphql(name = "ref", desc = "The memory to clear.")] memory_ref: MemoryRef,
     ) -> Result<i32> {
         Ok(int(app(ctx)
             .clear_memory(auth(ctx)?, &memory_ref.into())

@@ -26,6 +26,9 @@ use subscriptions::SubscriptionRoot;
 
 use crate::domain::App;
 
+/// Reads, for the viewer role and up. An id of another tenant reads exactly like one that does not
+/// exist (null, or NOT_FOUND); a bot outside the token's `bots` claim is FORBIDDEN when named by
+/// botId, and its users and conversations read as not found.
 #[derive(MergedObject, Default)]
 pub struct Query(
     bots::BotQuery,
@@ -36,6 +39,10 @@ pub struct Query(
     tenant::TenantQuery,
 );
 
+/// Writes: editor for memory, users, conversations, messages and KV; admin for bots, tenant
+/// settings and the janitor. A mutation that fails changes nothing. Ids of another tenant are
+/// NOT_FOUND, like ids that do not exist; a bot outside the token's `bots` claim is FORBIDDEN, and
+/// its users and conversations are NOT_FOUND.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     bots::BotMutation,
