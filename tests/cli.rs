@@ -168,9 +168,16 @@ fn committed_schema_matches_the_code() {
 /// them) is explained by `serve --help` and the README's table.
 #[test]
 fn every_setting_is_explained_in_help_and_readme() {
-    let out = botmem().env("BOTMEM_NO_SUCH_SETTING", "1").arg("migrate").output().unwrap();
+    let out = botmem()
+        .env("BOTMEM_NO_SUCH_SETTING", "1")
+        .arg("migrate")
+        .output()
+        .unwrap();
     let refusal = String::from_utf8(out.stderr).unwrap();
-    let listed = refusal.split("one of ").nth(1).unwrap_or_else(|| panic!("{refusal}"));
+    let listed = refusal
+        .split("one of ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{refusal}"));
     let settings: Vec<String> = listed
         .split('`')
         .filter(|s| s.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !s.is_empty())
@@ -179,14 +186,28 @@ fn every_setting_is_explained_in_help_and_readme() {
     assert!(settings.len() > 30, "{refusal}");
     let help = botmem().args(["serve", "--help"]).output().unwrap();
     let help = String::from_utf8(help.stdout).unwrap();
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for setting in &settings {
-        assert!(help.contains(setting), "serve --help does not explain {setting}");
-        assert!(readme.contains(&format!("`{setting}`")), "README does not explain {setting}");
+        assert!(
+            help.contains(setting),
+            "serve --help does not explain {setting}"
+        );
+        assert!(
+            readme.contains(&format!("`{setting}`")),
+            "README does not explain {setting}"
+        );
     }
     let token = botmem().args(["token", "--help"]).output().unwrap();
     let token = String::from_utf8(token.stdout).unwrap();
-    for flag in ["--tenant", "--subject", "--role", "--bot", "--ttl", "development secret"] {
+    for flag in [
+        "--tenant",
+        "--subject",
+        "--role",
+        "--bot",
+        "--ttl",
+        "development secret",
+    ] {
         assert!(token.contains(flag), "token --help lacks {flag}");
     }
 }

@@ -32,6 +32,10 @@ async fn every_graphql_over_http_audit_passes() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     eprintln!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
     let failed: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("ok ")).collect();
-    assert!(failed.is_empty() && output.status.success(), "audits failed:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty() && output.status.success(),
+        "audits failed:\n{}",
+        failed.join("\n")
+    );
     assert!(stdout.lines().count() > 40, "too few audits ran:\n{stdout}");
 }

@@ -101,13 +101,19 @@ async fn the_worked_example_and_the_templates_run_as_written() {
     .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the script failed:\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "the script failed:\n{stdout}\n{stderr}"
+    );
     let printed: Vec<&str> = stdout.lines().collect();
     let mut next = 0;
     for expected in readme_expectations(&readme) {
         let found = printed[next..].iter().position(|l| matches(&expected, l));
         let Some(at) = found else {
-            panic!("README promises\n  {expected}\nbut the script printed\n{}", printed[next..].join("\n"));
+            panic!(
+                "README promises\n  {expected}\nbut the script printed\n{}",
+                printed[next..].join("\n")
+            );
         };
         next += at + 1;
     }
