@@ -245,6 +245,8 @@ async fn conversation_events_follow_a_session_to_its_expiry() {
     )
     .await;
     let e = ws.next_data("c", "conversationChanged").await;
+    // The typed field says the same as the contract's text one.
+    assert_eq!(e["eventKind"], e["kind"], "{e}");
     assert_eq!(
         (&e["kind"], &e["conversation"]["status"]),
         (&json!("ACTIVITY"), &json!("ACTIVE"))
@@ -275,6 +277,7 @@ async fn conversation_events_follow_a_session_to_its_expiry() {
     // (Every probe conversation expires; the last probe is among them.)
     loop {
         let e = ws.next_data("c", "conversationChanged").await;
+        assert_eq!(e["eventKind"], e["kind"], "{e}");
         assert_eq!(
             (
                 &e["kind"],

@@ -5,13 +5,34 @@ use async_graphql::SimpleObject;
 use super::objects::{Bot, Conversation, User};
 use crate::domain::{self, encode_cursor};
 
-/// Where a page ends and whether another follows.
+/// Where a page starts and ends, and whether other items come before or after it.
 #[derive(SimpleObject)]
 pub struct PageInfo {
     /// True when more items follow: ask again with `after: endCursor`.
     pub has_next_page: bool,
     /// The cursor of this page's last item, to pass as `after`; null for an empty page.
     pub end_cursor: Option<String>,
+    /// True when this page was asked for `after` a cursor, so items come before it. Pages are read
+    /// forward only (`first`/`after`), as Relay allows.
+    pub has_previous_page: bool,
+    /// The cursor of this page's first item; null for an empty page.
+    pub start_cursor: Option<String>,
+}
+
+impl PageInfo {
+    /// From a page's flags and its cursors, in order.
+    pub fn of<'a>(
+        has_next_page: bool,
+        has_previous_page: bool,
+        mut cursors: impl DoubleEndedIterator<Item = &'a String> + Clone,
+    ) -> PageInfo {
+        PageInfo {
+            has_next_page,
+            has_previous_page,
+            start_cursor: cursors.clone().next().cloned(),
+            end_cursor: cursors.next_back().cloned(),
+        }
+    }
 }
 
 /// Something with an id to make a cursor of.
@@ -32,10 +53,11 @@ pub fn edges<D, T: Node>(
             (node, cursor)
         })
         .collect();
-    let info = PageInfo {
-        has_next_page: page.has_next,
-        end_cursor: edges.last().map(|(_, c)| c.clone()),
-    };
+    let info = PageInfo::of(
+        page.has_next,
+        page.has_previous,
+        edges.iter().map(|(_, c)| c),
+    );
     (edges, info)
 }
 

@@ -85,6 +85,19 @@ mirror_enum!(
     }
 );
 mirror_enum!(
+    /// What happened to a conversation, as `conversationChanged` reports it.
+    ConversationEventKind <=> domain::ConversationEventKind {
+        /// Started by `startConversation`.
+        Started,
+        /// Touched, a message appended, or its memory written.
+        Activity,
+        /// Ended by `endConversation`.
+        Ended,
+        /// Finalized by the janitor after its session timed out.
+        Expired,
+    }
+);
+mirror_enum!(
     /// Why a conversation ended.
     EndReason <=> domain::EndReason {
         /// Finished normally (the default of `endConversation`).

@@ -53,6 +53,7 @@ pub struct KvEntryEdge {
 }
 
 /// A page of KV entries in key order; pass `pageInfo.endCursor` as `after` for the next page.
+/// It has no `totalCount`: counting the keys under a prefix would read every key of the store.
 #[derive(SimpleObject)]
 pub struct KvEntryConnection {
     /// The entries of this page, each with its cursor.
@@ -139,10 +140,11 @@ impl KvQuery {
             })
             .collect();
         Ok(KvEntryConnection {
-            page_info: PageInfo {
-                has_next_page: page.has_next,
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
+            page_info: PageInfo::of(
+                page.has_next,
+                page.has_previous,
+                edges.iter().map(|e| &e.cursor),
+            ),
             edges,
         })
     }

@@ -112,9 +112,14 @@ impl ConversationEvent {
     async fn conversation(&self) -> Conversation {
         Conversation(self.0.conversation.clone())
     }
-    /// STARTED, ACTIVITY, ENDED or EXPIRED.
+    /// STARTED, ACTIVITY, ENDED or EXPIRED, as text (kept for the contract; `eventKind` is the same,
+    /// typed).
     async fn kind(&self) -> &'static str {
         self.0.kind.as_str()
+    }
+    /// What happened, as an enum that generated clients can match on.
+    async fn event_kind(&self) -> super::enums::ConversationEventKind {
+        self.0.kind.into()
     }
     /// When it happened.
     async fn at(&self) -> DateTime {

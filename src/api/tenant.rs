@@ -80,6 +80,8 @@ pub struct JanitorRunConnection {
     edges: Vec<JanitorRunEdge>,
     /// Whether another page follows, and where this one ends.
     page_info: PageInfo,
+    /// Every run of the tenant, not only this page.
+    total_count: i32,
 }
 
 #[derive(Default)]
@@ -109,10 +111,12 @@ impl TenantQuery {
             })
             .collect();
         Ok(JanitorRunConnection {
-            page_info: PageInfo {
-                has_next_page: runs.has_next,
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
+            page_info: PageInfo::of(
+                runs.has_next,
+                runs.has_previous,
+                edges.iter().map(|e| &e.cursor),
+            ),
+            total_count: runs.total.unwrap_or(0).min(i32::MAX as u64) as i32,
             edges,
         })
     }

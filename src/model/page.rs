@@ -32,6 +32,8 @@ impl PageRequest {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub has_next: bool,
+    /// The request started after a cursor, so items come before this page.
+    pub has_previous: bool,
     /// Counted only for connections that expose `totalCount`.
     pub total: Option<u64>,
 }
@@ -41,6 +43,7 @@ impl<T> Page<T> {
         Ok(Page {
             items: self.items.into_iter().map(f).collect::<Result<_>>()?,
             has_next: self.has_next,
+            has_previous: self.has_previous,
             total: self.total,
         })
     }

@@ -9,7 +9,7 @@ use entity::{conversation, janitor_run, kv_entry, message, tenant};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType},
 };
 use uuid::Uuid;
@@ -194,6 +194,8 @@ impl Store {
         request: &PageRequest,
     ) -> Result<Page<JanitorRun>> {
         let mut select = scoped::<janitor_run::Entity>(id);
+        // Cheap: one index range of the tenant's runs.
+        let total = select.clone().count(&self.db).await?;
         if let Some(after) = request.after {
             select = select.filter(janitor_run::Column::Id.lt(after));
         }
@@ -207,7 +209,8 @@ impl Store {
         Ok(Page {
             items: items.into_iter().map(to_run).collect(),
             has_next,
-            total: None,
+            has_previous: request.after.is_some(),
+            total: Some(total),
         })
     }
 

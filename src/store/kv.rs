@@ -92,6 +92,7 @@ impl Store {
         Ok(Page {
             items,
             has_next,
+            has_previous: after.is_some(),
             total: None,
         })
     }

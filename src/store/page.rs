@@ -41,6 +41,7 @@ where
     Ok(Page {
         items,
         has_next,
+        has_previous: request.after.is_some(),
         total,
     })
 }

@@ -168,7 +168,7 @@ pub const MEMORY_CHANGED: &str = "subscription($bot: UUID!, $scope: MemoryScope,
     op botId scope ownerId name value version memoryVersion at } }";
 
 pub const CONVERSATION_CHANGED: &str = "subscription($bot: UUID!) {
-  conversationChanged(botId: $bot) { kind at conversation { id status endReason } } }";
+  conversationChanged(botId: $bot) { kind eventKind at conversation { id status endReason } } }";
 
 /// Subscriptions go live a moment after `subscribe` (no protocol message
 /// says when). Makes changes with `probe(k)`, which returns a marker the
