@@ -79,6 +79,15 @@ pub struct Config {
     pub janitor_tick_secs: u64,
     /// Rows per janitor batch (one transaction each).
     pub janitor_batch_size: u64,
+    /// `/metrics` only on this address (e.g. `0.0.0.0:9100`), so it need
+    /// not be public; unset, it is served beside `/graphql`.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Browser origins allowed to call the API (comma-separated, or `*`);
+    /// unset, no CORS headers are sent. Tokens travel in headers, never
+    /// cookies, so credentials are never allowed.
+    pub cors_origins: Option<String>,
+    /// `off` hides the schema from introspection (production).
+    pub introspection: Switch,
     /// Largest `renderTemplate` template, in bytes.
     pub template_max_bytes: usize,
     /// Largest text one render may produce, in bytes.
@@ -156,6 +165,9 @@ impl Default for Config {
             janitor: Switch::On,
             janitor_tick_secs: 1,
             janitor_batch_size: 1000,
+            metrics_listen: None,
+            cors_origins: None,
+            introspection: Switch::On,
             template_max_bytes: 16 << 10,
             template_max_output_bytes: 64 << 10,
             template_max_nesting: 16,
@@ -206,6 +218,9 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_JANITOR_TICK_SECS    how often to look for due tenants, seconds (default 1)
   BOTMEM_JANITOR_BATCH_SIZE   rows per janitor batch/transaction (default 1000)
   BOTMEM_JANITOR_LEASE_SECS   how long a replica's claim on a tenant lasts (default 300)
+  BOTMEM_METRICS_LISTEN       serve /metrics only on this address, e.g. 0.0.0.0:9100 (default: beside /graphql)
+  BOTMEM_CORS_ORIGINS         browser origins allowed to call the API, comma-separated or * (default: none)
+  BOTMEM_INTROSPECTION        on (default) or off: hide the schema from introspection
   BOTMEM_TEMPLATE_MAX_BYTES   largest renderTemplate template (default 16384)
   BOTMEM_TEMPLATE_MAX_OUTPUT_BYTES  largest rendered text (default 65536)
   BOTMEM_TEMPLATE_MAX_NESTING deepest nesting of template blocks and subexpressions (default 16)
@@ -240,7 +255,39 @@ impl Config {
     }
 
     /// Checks what types alone cannot: combinations and ranges.
+    /// The allowed origins, parsed: `None` when CORS is off, an empty list
+    /// for any origin (`*`).
+    pub fn cors_origin_list(&self) -> Result<Option<Vec<String>>, String> {
+        let Some(raw) = self
+            .cors_origins
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
+            return Ok(None);
+        };
+        if raw == "*" {
+            return Ok(Some(vec![]));
+        }
+        let origins: Vec<String> = raw
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .collect();
+        for origin in &origins {
+            let ok = (origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin[origin.find("//").unwrap_or(0) + 2..].contains('/')
+                && origin.len() > "https://".len();
+            if !ok || origin.contains('*') {
+                return Err(format!(
+                    "BOTMEM_CORS_ORIGINS: {origin:?} is not an origin such as https://dash.example.com (or use * alone)"
+                ));
+            }
+        }
+        Ok(Some(origins))
+    }
+
     pub fn validate(&self) -> Result<(), String> {
+        self.cors_origin_list()?;
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres://")
             || self.database_url.starts_with("postgresql://"))

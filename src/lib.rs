@@ -12,6 +12,7 @@ pub mod error;
 pub mod janitor;
 pub mod model;
 pub mod store;
+pub mod telemetry;
 
 use std::{future::Future, sync::Arc};
 
@@ -116,7 +117,19 @@ pub async fn run(
         }),
         fair: fair.clone(),
         request_timeout: secs(config.request_timeout_secs),
+        metrics_on_main: config.metrics_listen.is_none(),
+        cors: config
+            .cors_origin_list()
+            .map_err(Error::internal)?
+            .map(Arc::new),
         cancel: cancel.clone(),
+    };
+    telemetry::exporter();
+    let metrics_server = match config.metrics_listen {
+        Some(address) => {
+            Some(api::observe::serve_metrics(address, state.app.clone(), cancel.clone()).await?)
+        }
+        None => None,
     };
     let routes =
         router(state, config.max_body_bytes).layer(tower_http::trace::TraceLayer::new_for_http());
@@ -137,6 +150,9 @@ pub async fn run(
     }
     if let Some(relay) = relay {
         let _ = relay.await;
+    }
+    if let Some(metrics) = metrics_server {
+        let _ = metrics.await;
     }
     store.close().await;
     tracing::info!("botmem stopped");

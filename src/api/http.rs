@@ -20,7 +20,7 @@ use axum::{
     routing::get,
 };
 
-use super::{BotmemSchema, errors};
+use super::{BotmemSchema, errors, observe::RequestLog};
 use crate::{
     auth::{Auth, Verifier},
     domain::App,
@@ -39,18 +39,73 @@ pub struct HttpState {
     pub limits: Arc<super::limits::DocumentLimits>,
     pub fair: Arc<super::fair::Fairness>,
     pub request_timeout: std::time::Duration,
+    /// `/metrics` is served here too (no separate metrics listener).
+    pub metrics_on_main: bool,
+    /// Browser origins allowed (CORS and the WebSocket `Origin`); `None`:
+    /// CORS off, empty: any origin.
+    pub cors: Option<Arc<Vec<String>>>,
     /// Cancelled at shutdown: open WebSocket connections close (1001).
     pub cancel: tokio_util::sync::CancellationToken,
 }
 
 pub fn router(state: HttpState, max_body_bytes: usize) -> Router {
-    Router::new()
+    let metrics = Router::new()
+        .route("/metrics", get(super::observe::metrics))
+        .with_state(state.app.clone());
+    let mut graphql = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .layer(axum::middleware::from_fn(super::observe::graphql_requests));
+    if let Some(origins) = &state.cors {
+        graphql = graphql.layer(cors(origins));
+    }
+    let routes = match state.metrics_on_main {
+        true => graphql.merge(metrics),
+        false => graphql,
+    };
+    routes
         .route("/graphql/ws", get(super::ws::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
+}
+
+/// Preflight and CORS headers for dashboards on other origins. Tokens go
+/// in `Authorization`, so credentials (cookies) are never allowed.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let allow = match origins.is_empty() {
+        true => AllowOrigin::any(),
+        false => AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        ),
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            axum::http::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([axum::http::HeaderName::from_static("x-request-id")])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Whether a browser page from `origin` may open the WebSocket: any, unless
+/// allowed origins are configured.
+pub fn origin_allowed(state: &HttpState, headers: &HeaderMap) -> bool {
+    let Some(origins) = state.cors.as_deref().filter(|o| !o.is_empty()) else {
+        return true;
+    };
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(origin) => origins.iter().any(|o| o.eq_ignore_ascii_case(origin)),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -128,9 +183,40 @@ async fn execute(
     method: Method,
     batch: BatchRequest,
 ) -> Response {
-    match admit_and_execute(state, headers, media, method, batch).await {
+    let mut log = RequestLog::default();
+    let mut response = match admit_and_execute(state, headers, media, method, batch, &mut log).await
+    {
         Ok(response) => response,
-        Err(error) => errors::refusal(&error, media),
+        Err(error) => {
+            log.codes.push(error.code().into());
+            errors::refusal(&error, media)
+        }
+    };
+    response.extensions_mut().insert(log);
+    response
+}
+
+/// The root fields an operation selects (the operation a request names,
+/// or its only one), for logs and metrics.
+fn root_fields(request: &mut Request, into: &mut Vec<String>) {
+    let name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return;
+    };
+    let operation = match (&document.operations, &name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name.as_str()),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    let Some(operation) = operation else { return };
+    for selection in &operation.node.selection_set.node.items {
+        let field = match &selection.node {
+            async_graphql::parser::types::Selection::Field(f) => f.node.name.node.to_string(),
+            _ => "fragment".to_owned(),
+        };
+        if !into.contains(&field) {
+            into.push(field);
+        }
     }
 }
 
@@ -143,11 +229,13 @@ async fn admit_and_execute(
     media: MediaType,
     method: Method,
     batch: BatchRequest,
+    log: &mut RequestLog,
 ) -> Result<Response, Error> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let auth = authenticate(&state.verifier, &state.app, authorization).await?;
+    log.tenant = Some(auth.tenant.to_string());
     let batched = matches!(batch, BatchRequest::Batch(_));
     let mut requests: Vec<Request> = match batch {
         BatchRequest::Single(request) => vec![request],
@@ -176,6 +264,15 @@ async fn admit_and_execute(
             });
         }
         state.limits.check(request)?;
+        let mut fields = vec![];
+        root_fields(request, &mut fields);
+        let operation = log.operation.get_or_insert_with(String::new);
+        for field in fields {
+            if !operation.is_empty() {
+                operation.push(',');
+            }
+            operation.push_str(&field);
+        }
         match operation_type(request) {
             Some(OperationType::Subscription) => {
                 let message = "subscriptions are served over WebSocket at /graphql/ws";
@@ -207,6 +304,16 @@ async fn admit_and_execute(
     } else {
         StatusCode::OK
     };
+    let responses = match &response {
+        BatchResponse::Single(r) => std::slice::from_ref(r),
+        BatchResponse::Batch(rs) => rs.as_slice(),
+    };
+    for error in responses.iter().flat_map(|r| &r.errors) {
+        let code = error.extensions.as_ref().and_then(|e| e.get("code"));
+        if let Some(async_graphql::Value::String(code)) = code {
+            log.codes.push(code.clone());
+        }
+    }
     let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".into());
     Ok(json_response(status, media, body))
 }

@@ -14,6 +14,7 @@ pub mod limits;
 mod loaders;
 mod memory;
 mod objects;
+pub mod observe;
 mod order;
 mod scalars;
 mod subscriptions;
@@ -63,15 +64,18 @@ fn builder() -> SchemaBuilder<Query, Mutation, SubscriptionRoot> {
 /// Depth and cost limits keep one operation from fanning out without end;
 /// the document itself was bounded before ([`limits::DocumentLimits`]).
 pub fn schema(app: App, config: &crate::config::Config) -> BotmemSchema {
-    builder()
+    let builder = builder()
         .extension(errors::ErrorCodes::new(
             config.max_query_depth as usize,
             config.max_query_cost,
         ))
         .limit_depth(config.max_query_depth as usize)
         .limit_complexity(config.max_query_cost)
-        .data(app)
-        .finish()
+        .data(app);
+    match config.introspection {
+        crate::config::Switch::On => builder.finish(),
+        crate::config::Switch::Off => builder.disable_introspection().finish(),
+    }
 }
 
 /// The SDL, as printed by `botmem schema` and committed as `schema.graphql`.

@@ -65,7 +65,18 @@ enum Protocol {
     Legacy,
 }
 
-pub async fn upgrade(State(state): State<HttpState>, ws: WebSocketUpgrade) -> impl IntoResponse {
+pub async fn upgrade(
+    State(state): State<HttpState>,
+    headers: axum::http::HeaderMap,
+    ws: WebSocketUpgrade,
+) -> axum::response::Response {
+    if !super::http::origin_allowed(&state, &headers) {
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            "this origin is not in BOTMEM_CORS_ORIGINS",
+        )
+            .into_response();
+    }
     let ws = ws
         .protocols(["graphql-transport-ws", "graphql-ws"])
         .max_message_size(state.ws.max_message_bytes)
@@ -81,6 +92,7 @@ pub async fn upgrade(State(state): State<HttpState>, ws: WebSocketUpgrade) -> im
         _ => None,
     };
     ws.on_upgrade(move |socket| async move {
+        let _open = crate::telemetry::WebsocketGuard::open();
         let (sink, stream) = socket.split();
         let mut connection = Connection {
             sink,
@@ -320,6 +332,11 @@ impl Connection {
             )))
             .map(Some)
             .chain(futures_util::stream::once(async { None }));
+        // Counted while the stream lives: removed, completed or closed.
+        let active = crate::telemetry::SubscriptionGuard::start();
+        let responses = responses.inspect(move |_| {
+            let _ = &active;
+        });
         self.subscriptions.insert(id, responses.boxed());
         Step::Continue
     }

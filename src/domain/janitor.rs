@@ -112,6 +112,7 @@ impl App {
         trigger: JanitorTrigger,
     ) -> Result<JanitorRun> {
         let now = self.clock.now();
+        let started = std::time::Instant::now();
         let mut run = self.store.start_run(tenant, trigger, now).await?;
         let outcome = self.sweep_steps(tenant, now, &mut run.counts).await;
         run.finished_at = Some(self.clock.now());
@@ -120,6 +121,17 @@ impl App {
             run.error = Some(e.public_message());
         }
         self.store.finish_run(tenant, &run).await?;
+        let c = &run.counts;
+        crate::telemetry::janitor_run(
+            outcome.is_err(),
+            started.elapsed(),
+            &[
+                ("variable", c.variables_expired),
+                ("kv_entry", c.kv_entries_expired),
+                ("conversation", c.conversations_expired),
+                ("message", c.messages_trimmed),
+            ],
+        );
         Ok(run)
     }
 

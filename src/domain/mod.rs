@@ -55,6 +55,11 @@ impl App {
         self.store.events()
     }
 
+    /// Database pool connections: (in use, idle).
+    pub fn pool_stats(&self) -> (u32, u32) {
+        self.store.pool_stats()
+    }
+
     pub fn clock(&self) -> &Clock {
         &self.clock
     }

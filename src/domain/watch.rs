@@ -127,10 +127,12 @@ where
                             return Some((Err(Error::Lagged(None)), None));
                         }
                         if let Some(item) = (w.select)(&event) {
+                            crate::telemetry::event_delivered();
                             return Some((Ok(item), Some(w)));
                         }
                     }
                     Err(RecvError::Lagged(missed)) => {
+                        crate::telemetry::events_dropped(missed);
                         return Some((Err(Error::Lagged(Some(missed))), None));
                     }
                     Err(RecvError::Closed) => return None,

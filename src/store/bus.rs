@@ -46,7 +46,9 @@ impl EventBus {
     /// its tenant's, if anyone listens there; `Lost` goes everywhere.
     pub fn publish(&self, events: impl IntoIterator<Item = Event>) {
         let channels = self.lock();
+        let mut published = 0;
         for event in events {
+            published += usize::from(!matches!(event, Event::Forget(_)));
             let event = Arc::new(event);
             match event.route() {
                 Some((tenant, bot)) => {
@@ -67,6 +69,7 @@ impl EventBus {
                 }
             }
         }
+        crate::telemetry::events_published(published);
     }
 
     /// Events of one bot of `tenant`, from now on.

@@ -177,6 +177,22 @@ impl Store {
         Ok(())
     }
 
+    /// Connections of the pool: (in use, idle).
+    pub fn pool_stats(&self) -> (u32, u32) {
+        let (size, idle) = match self.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        (size.saturating_sub(idle), idle)
+    }
+
     /// The database answers and no migration is pending (checked until it
     /// is true once: a running binary's migrations do not come undone).
     pub async fn ready(&self) -> Result<bool> {
@@ -198,7 +214,9 @@ impl Store {
     /// at `BEGIN` (IMMEDIATE): a deferred one would fail with SQLITE_BUSY
     /// when it tries to upgrade while another writer holds it.
     pub async fn begin(&self, tenant: &TenantId) -> Result<Tx> {
+        let asked = std::time::Instant::now();
         let (tx, gate) = self.open_write().await?;
+        crate::telemetry::db_acquired(asked.elapsed());
         Ok(Tx {
             tx,
             tenant: tenant.clone(),

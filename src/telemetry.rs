@@ -1,0 +1,155 @@
+//! What botmem tells operators: Prometheus metrics, all named here so the
+//! README's list and the code cannot drift apart. Every layer records
+//! through these functions (the `metrics` facade, like `tracing`); the
+//! exporter renders them at `/metrics`.
+//!
+//! No label carries a tenant: a deployment with 100 000 tenants would make
+//! as many series. Operation labels are root field names of the schema
+//! (bounded by it), never client-chosen operation names.
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// The process's exporter, installed on first use (one per process, as
+/// the `metrics` facade has one global recorder).
+pub fn exporter() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let buckets = [
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ];
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&buckets)
+            .expect("fixed buckets are valid")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Fails only if another recorder was installed first (an embedding
+        // program's): then its recorder gets the metrics instead.
+        let _ = metrics::set_global_recorder(recorder);
+        describe();
+        handle
+    })
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_histogram!(
+        "botmem_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "GraphQL requests over HTTP by root field and outcome (ok, error, refused)"
+    );
+    describe_counter!("botmem_errors_total", "GraphQL errors by extensions.code");
+    describe_gauge!("botmem_websocket_connections", "Open WebSocket connections");
+    describe_gauge!("botmem_subscriptions", "Active subscriptions");
+    describe_counter!(
+        "botmem_events_published_total",
+        "Committed change events published on this replica"
+    );
+    describe_counter!(
+        "botmem_events_delivered_total",
+        "Events delivered to subscribers"
+    );
+    describe_counter!(
+        "botmem_events_dropped_total",
+        "Events subscribers missed because they fell behind (their subscription ended LAGGED)"
+    );
+    describe_counter!("botmem_janitor_runs_total", "Janitor sweeps by outcome");
+    describe_histogram!(
+        "botmem_janitor_run_duration_seconds",
+        metrics::Unit::Seconds,
+        "Janitor sweep durations"
+    );
+    describe_counter!(
+        "botmem_janitor_rows_expired_total",
+        "Rows the janitor removed, by kind"
+    );
+    describe_gauge!(
+        "botmem_db_connections",
+        "Database pool connections by state (in_use, idle)"
+    );
+    describe_histogram!(
+        "botmem_db_acquire_seconds",
+        metrics::Unit::Seconds,
+        "Time to get a pooled connection and begin a transaction"
+    );
+}
+
+/// One GraphQL request over HTTP.
+/// `operation` is the root field; several read at once count as
+/// `multiple`.
+pub fn request(operation: &str, outcome: &'static str, took: Duration, codes: &[String]) {
+    let operation = match operation.contains(',') {
+        true => "multiple".to_owned(),
+        false => operation.to_owned(),
+    };
+    histogram!("botmem_request_duration_seconds", "operation" => operation, "outcome" => outcome)
+        .record(took.as_secs_f64());
+    for code in codes {
+        counter!("botmem_errors_total", "code" => code.clone()).increment(1);
+    }
+}
+
+pub fn events_published(n: usize) {
+    counter!("botmem_events_published_total").increment(n as u64);
+}
+
+pub fn event_delivered() {
+    counter!("botmem_events_delivered_total").increment(1);
+}
+
+pub fn events_dropped(n: u64) {
+    counter!("botmem_events_dropped_total").increment(n);
+}
+
+pub fn janitor_run(failed: bool, took: Duration, expired: &[(&'static str, i64)]) {
+    let outcome = if failed { "error" } else { "ok" };
+    counter!("botmem_janitor_runs_total", "outcome" => outcome).increment(1);
+    histogram!("botmem_janitor_run_duration_seconds").record(took.as_secs_f64());
+    for (kind, rows) in expired {
+        counter!("botmem_janitor_rows_expired_total", "kind" => *kind)
+            .increment((*rows).max(0) as u64);
+    }
+}
+
+pub fn db_pool(in_use: u32, idle: u32) {
+    gauge!("botmem_db_connections", "state" => "in_use").set(in_use as f64);
+    gauge!("botmem_db_connections", "state" => "idle").set(idle as f64);
+}
+
+pub fn db_acquired(took: Duration) {
+    histogram!("botmem_db_acquire_seconds").record(took.as_secs_f64());
+}
+
+/// Counts one open WebSocket connection for as long as it lives.
+pub struct WebsocketGuard(());
+
+impl WebsocketGuard {
+    pub fn open() -> WebsocketGuard {
+        gauge!("botmem_websocket_connections").increment(1.0);
+        WebsocketGuard(())
+    }
+}
+
+impl Drop for WebsocketGuard {
+    fn drop(&mut self) {
+        gauge!("botmem_websocket_connections").decrement(1.0);
+    }
+}
+
+/// Counts one active subscription for as long as its stream lives.
+pub struct SubscriptionGuard(());
+
+impl SubscriptionGuard {
+    pub fn start() -> SubscriptionGuard {
+        gauge!("botmem_subscriptions").increment(1.0);
+        SubscriptionGuard(())
+    }
+}
+
+impl Drop for SubscriptionGuard {
+    fn drop(&mut self) {
+        gauge!("botmem_subscriptions").decrement(1.0);
+    }
+}
