@@ -323,6 +323,10 @@ impl Config {
                         BOTMEM_JANITOR_LEASE_SECS must be at least 1"
                 .into());
         }
+        if self.janitor_batch_size > 10_000 {
+            // Each batch is one statement with three parameters per row.
+            return Err("BOTMEM_JANITOR_BATCH_SIZE must be at most 10000".into());
+        }
         if self.event_buffer == 0
             || self.ws_init_timeout_secs == 0
             || self.ws_keepalive_secs == 0

@@ -222,10 +222,9 @@ impl App {
         batch: u64,
     ) -> Result<usize> {
         let mut tx = self.store.begin(tenant).await?;
-        let owners = tx.expired_owners(now, batch).await?;
+        let (owners, rows) = tx.expired_batch(now, batch).await?;
         let versions = tx.lock_memories(&owners, now).await?;
-        let locked: Vec<OwnerKey> = versions.keys().copied().collect();
-        let removed = tx.delete_expired(&locked, now).await?;
+        let removed = tx.delete_expired(&rows, now).await?;
         let at = self.clock.now();
         let events: Vec<Event> = removed
             .iter()

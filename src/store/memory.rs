@@ -293,18 +293,19 @@ impl Tx {
         Ok(())
     }
 
-    /// The janitor's batch, set-wise: deletes every variable of `owners`
-    /// (their memories locked by the caller) that expired by `now`, steps
-    /// the version of each memory that lost one, and returns the removed
-    /// rows as (memory, name, last version). Expiry is checked by the
-    /// DELETE itself, under the memory locks, so a value a writer just
-    /// renewed stays.
+    /// The janitor's batch, set-wise: deletes those of `rows` (variables
+    /// of memories the caller locked) that are still expired at `now`,
+    /// steps the version of each memory that lost one, and returns the
+    /// removed rows as (memory, name, last version). Expiry is checked by
+    /// the DELETE itself, under the memory locks, so a value a writer just
+    /// renewed stays. Only the batch's rows go, however many more a memory
+    /// holds: a batch stays as small as configured.
     pub async fn delete_expired(
         &self,
-        owners: &[OwnerKey],
+        rows: &[(OwnerKey, String)],
         now: DateTime<Utc>,
     ) -> Result<Vec<(OwnerKey, String, i64)>> {
-        if owners.is_empty() {
+        if rows.is_empty() {
             return Ok(vec![]);
         }
         let backend = self.db().get_database_backend();
@@ -316,8 +317,16 @@ impl Tx {
             .filter(variable::Column::ExpiresAt.lte(now))
             .filter(in_values(
                 backend,
-                &["scope", "owner_id"],
-                owner_values(&mut owners.iter()),
+                &["scope", "owner_id", "name"],
+                rows.iter()
+                    .map(|(k, name)| {
+                        vec![
+                            k.scope.as_str().into(),
+                            k.owner_id.into(),
+                            name.as_str().into(),
+                        ]
+                    })
+                    .collect(),
             ))
             .into_query();
         // sea-orm returns whole rows; the janitor needs four columns.
@@ -346,35 +355,38 @@ impl Tx {
         Ok(removed)
     }
 
-    /// The memories (with their bot) of up to `limit` variables past
-    /// their expiry: the janitor's next batch.
-    pub async fn expired_owners(
+    /// The janitor's next batch: up to `limit` variables past their expiry,
+    /// and their memories with their bot (to lock).
+    pub async fn expired_batch(
         &self,
         now: DateTime<Utc>,
         limit: u64,
-    ) -> Result<BTreeMap<OwnerKey, BotId>> {
-        let rows: Vec<(String, uuid::Uuid, uuid::Uuid)> = scoped::<variable::Entity>(self.tenant())
-            .filter(variable::Column::ExpiresAt.lte(now))
-            .select_only()
-            .columns([
-                variable::Column::Scope,
-                variable::Column::OwnerId,
-                variable::Column::BotId,
-            ])
-            .limit(limit)
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(scope, owner_id, bot)| {
-                let key = OwnerKey {
-                    scope: Scope::parse(&scope)?,
-                    owner_id,
-                };
-                Some((key, BotId(bot)))
-            })
-            .collect())
+    ) -> Result<(BTreeMap<OwnerKey, BotId>, Vec<(OwnerKey, String)>)> {
+        let found: Vec<(String, uuid::Uuid, uuid::Uuid, String)> =
+            scoped::<variable::Entity>(self.tenant())
+                .filter(variable::Column::ExpiresAt.lte(now))
+                .select_only()
+                .columns([
+                    variable::Column::Scope,
+                    variable::Column::OwnerId,
+                    variable::Column::BotId,
+                    variable::Column::Name,
+                ])
+                .limit(limit)
+                .into_tuple()
+                .all(self.db())
+                .await?;
+        let mut owners = BTreeMap::new();
+        let mut rows = Vec::with_capacity(found.len());
+        for (scope, owner_id, bot, name) in found {
+            let Some(scope) = Scope::parse(&scope) else {
+                continue;
+            };
+            let key = OwnerKey { scope, owner_id };
+            owners.insert(key, BotId(bot));
+            rows.push((key, name));
+        }
+        Ok((owners, rows))
     }
 
     /// Locks several memories at once, in key order (the order every
