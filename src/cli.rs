@@ -64,6 +64,10 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Print the effective configuration (defaults, file and environment
+    /// merged) as environment variables, with secrets and database
+    /// passwords masked.
+    Config,
 }
 
 fn parse_duration(raw: &str) -> Result<Duration, String> {
@@ -130,6 +134,10 @@ pub async fn main() -> i32 {
         Command::Schema => unreachable!("handled above"),
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
+        Command::Config => {
+            print!("{}", config.masked_env());
+            Ok(())
+        }
         Command::Token {
             tenant,
             subject,

@@ -255,6 +255,31 @@ impl Config {
     }
 
     /// Checks what types alone cannot: combinations and ranges.
+    /// Every setting as `BOTMEM_NAME=value` lines, the way the environment
+    /// would set it; the JWT secret and a database URL's password are
+    /// masked, unset settings are left empty.
+    pub fn masked_env(&self) -> String {
+        let mut shown = self.clone();
+        if shown.jwt_secret.is_some() {
+            shown.jwt_secret = Some("********".into());
+        }
+        shown.database_url = mask_password(&shown.database_url);
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&shown) else {
+            return String::new();
+        };
+        fields
+            .into_iter()
+            .map(|(key, value)| {
+                let value = match value {
+                    serde_json::Value::Null => String::new(),
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                format!("BOTMEM_{}={value}\n", key.to_ascii_uppercase())
+            })
+            .collect()
+    }
+
     /// The allowed origins, parsed: `None` when CORS is off, an empty list
     /// for any origin (`*`).
     pub fn cors_origin_list(&self) -> Result<Option<Vec<String>>, String> {
@@ -405,4 +430,18 @@ fn describe_figment_error(error: figment::Error) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:********@host/db`.
+fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:********@{host}"),
+        None => url.to_owned(),
+    }
 }

@@ -211,3 +211,50 @@ fn every_setting_is_explained_in_help_and_readme() {
         assert!(token.contains(flag), "token --help lacks {flag}");
     }
 }
+
+#[test]
+fn config_prints_every_effective_setting_with_secrets_masked() {
+    let secret = "a-very-secret-value-of-at-least-32-bytes";
+    let out = botmem()
+        .env("BOTMEM_JWT_SECRET", secret)
+        .env(
+            "BOTMEM_DATABASE_URL",
+            "postgres://app:hunter2@db.internal/botmem",
+        )
+        .env("BOTMEM_JANITOR_BATCH_SIZE", "250")
+        .arg("config")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !printed.contains(secret) && !printed.contains("hunter2"),
+        "{printed}"
+    );
+    for line in [
+        "BOTMEM_JWT_SECRET=********",
+        "BOTMEM_DATABASE_URL=postgres://app:********@db.internal/botmem",
+        "BOTMEM_JANITOR_BATCH_SIZE=250",
+        "BOTMEM_LISTEN=127.0.0.1:8080",
+        "BOTMEM_INTROSPECTION=on",
+        "BOTMEM_CORS_ORIGINS=",
+    ] {
+        assert!(
+            printed.lines().any(|l| l == line),
+            "no {line} in\n{printed}"
+        );
+    }
+    let help =
+        String::from_utf8(botmem().args(["serve", "--help"]).output().unwrap().stdout).unwrap();
+    for line in printed.lines() {
+        let key = line.split('=').next().unwrap();
+        assert!(
+            help.contains(key),
+            "{key} is printed but not explained by serve --help"
+        );
+    }
+}
