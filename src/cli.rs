@@ -102,6 +102,18 @@ pub fn mint_token(
         iss: config.jwt_issuer.clone(),
         aud: config.jwt_audience.clone(),
     };
+    // Under the claim names the server reads (BOTMEM_JWT_TENANT_CLAIM, …).
+    let mut claims = serde_json::to_value(&claims).map_err(|e| e.to_string())?;
+    if let Some(map) = claims.as_object_mut() {
+        for (standard, configured) in [
+            ("tenant", &config.jwt_tenant_claim),
+            ("roles", &config.jwt_roles_claim),
+        ] {
+            if let Some(value) = map.remove(standard) {
+                map.insert(configured.clone(), value);
+            }
+        }
+    }
     mint_hs256(secret, &claims)
 }
 

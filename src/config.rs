@@ -31,6 +31,12 @@ pub struct Config {
     pub jwt_audience: Option<String>,
     /// Seconds of clock skew tolerated on `exp`/`nbf`.
     pub jwt_leeway_secs: u64,
+    /// The claim that names the tenant: `tenant`, or an identity
+    /// provider's own (`org_id`, or a namespaced
+    /// `https://botmem.example.com/tenant`), so its tokens work as issued.
+    pub jwt_tenant_claim: String,
+    /// The claim that lists the roles (an array of strings).
+    pub jwt_roles_claim: String,
     pub log_format: LogFormat,
     /// Run migrations when `serve` starts.
     pub migrate: bool,
@@ -143,6 +149,8 @@ impl Default for Config {
             jwt_issuer: None,
             jwt_audience: None,
             jwt_leeway_secs: 60,
+            jwt_tenant_claim: "tenant".into(),
+            jwt_roles_claim: "roles".into(),
             log_format: LogFormat::Text,
             migrate: true,
             db_max_connections: 16,
@@ -195,6 +203,8 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_JWT_ISSUER           required `iss` claim, when set
   BOTMEM_JWT_AUDIENCE         required `aud` claim, when set
   BOTMEM_JWT_LEEWAY_SECS      clock skew allowed on exp/nbf (default 60)
+  BOTMEM_JWT_TENANT_CLAIM     the claim naming the tenant, e.g. org_id or https://example.com/tenant (default tenant)
+  BOTMEM_JWT_ROLES_CLAIM      the claim listing the roles (default roles)
   BOTMEM_LOG_FORMAT           text (default) or json
   BOTMEM_MIGRATE              run migrations on `serve` start (default true)
   BOTMEM_DB_MAX_CONNECTIONS   database pool size (default 16)
@@ -313,6 +323,18 @@ impl Config {
 
     pub fn validate(&self) -> Result<(), String> {
         self.cors_origin_list()?;
+        let reserved = ["sub", "exp", "nbf", "iss", "aud", "bots"];
+        for (name, claim) in [
+            ("BOTMEM_JWT_TENANT_CLAIM", &self.jwt_tenant_claim),
+            ("BOTMEM_JWT_ROLES_CLAIM", &self.jwt_roles_claim),
+        ] {
+            if claim.trim().is_empty() || reserved.contains(&claim.as_str()) {
+                return Err(format!("{name} must name a claim other than {reserved:?}"));
+            }
+        }
+        if self.jwt_tenant_claim == self.jwt_roles_claim {
+            return Err("BOTMEM_JWT_TENANT_CLAIM and BOTMEM_JWT_ROLES_CLAIM must differ".into());
+        }
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres://")
             || self.database_url.starts_with("postgresql://"))

@@ -51,6 +51,8 @@ pub struct Verifier {
     issuer: Option<String>,
     audience: Option<String>,
     leeway_secs: i64,
+    tenant_claim: String,
+    roles_claim: String,
     clock: Clock,
 }
 
@@ -73,6 +75,8 @@ impl Verifier {
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
             leeway_secs: i64::try_from(config.jwt_leeway_secs).unwrap_or(i64::MAX),
+            tenant_claim: config.jwt_tenant_claim.clone(),
+            roles_claim: config.jwt_roles_claim.clone(),
             clock: config.clock.clone(),
         })
     }
@@ -87,7 +91,13 @@ impl Verifier {
         let mut last_error = unauthenticated("token algorithm or key is not accepted");
         for key in candidates {
             match decode::<Map<String, Value>>(token, &key.key, &self.validation(key.algorithm)) {
-                Ok(data) => return self.authorize(TokenClaims::read(data.claims)?),
+                Ok(data) => {
+                    let names = ClaimNames {
+                        tenant: &self.tenant_claim,
+                        roles: &self.roles_claim,
+                    };
+                    return self.authorize(TokenClaims::read(data.claims, names)?);
+                }
                 Err(e) => last_error = unauthenticated(&describe(&e)),
             }
         }
@@ -157,8 +167,15 @@ struct TokenClaims {
     bots: Option<Vec<Uuid>>,
 }
 
+/// Where a token carries the tenant and the roles (configurable, so an
+/// identity provider's tokens work as issued).
+struct ClaimNames<'a> {
+    tenant: &'a str,
+    roles: &'a str,
+}
+
 impl TokenClaims {
-    fn read(mut claims: Map<String, Value>) -> Result<TokenClaims> {
+    fn read(mut claims: Map<String, Value>, names: ClaimNames<'_>) -> Result<TokenClaims> {
         let mut take = |name: &str| claims.remove(name).filter(|v| !v.is_null());
         let text = |name: &str, value: Option<Value>| match value {
             Some(Value::String(s)) if !s.is_empty() => Ok(s),
@@ -175,14 +192,18 @@ impl TokenClaims {
             None => Ok(None),
         };
         let sub = text("sub", take("sub"))?;
-        let tenant = text("tenant", take("tenant"))?;
+        let tenant = text(names.tenant, take(names.tenant))?;
         let exp = date("exp", take("exp"))?
             .ok_or_else(|| unauthenticated("token lacks the exp claim"))?;
         let nbf = date("nbf", take("nbf"))?;
-        let roles = match take("roles") {
+        let roles = match take(names.roles) {
             None => vec![],
-            Some(value) => serde_json::from_value(value)
-                .map_err(|_| unauthenticated("token roles claim must be an array of strings"))?,
+            Some(value) => serde_json::from_value(value).map_err(|_| {
+                unauthenticated(&format!(
+                    "token {} claim must be an array of strings",
+                    names.roles
+                ))
+            })?,
         };
         let bots = match take("bots") {
             None => None,
@@ -300,7 +321,7 @@ fn jwks_keys(path: &Path) -> Result<Vec<Key>, String> {
 }
 
 /// Signs claims with an HS256 secret: `botmem token` and the tests.
-pub fn mint_hs256(secret: &str, claims: &Claims) -> Result<String, String> {
+pub fn mint_hs256(secret: &str, claims: &impl Serialize) -> Result<String, String> {
     encode(
         &Header::new(Algorithm::HS256),
         claims,

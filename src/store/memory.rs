@@ -313,6 +313,13 @@ impl Tx {
             keys.map(|k| vec![k.scope.as_str().into(), k.owner_id.into()])
                 .collect::<Vec<Vec<sea_orm::Value>>>()
         };
+        if backend == sea_orm::DbBackend::Sqlite {
+            let removed = self.delete_expired_sqlite(rows, now).await?;
+            let stepped: BTreeSet<OwnerKey> = removed.iter().map(|(k, _, _)| *k).collect();
+            self.step_versions(owner_values(&mut stepped.iter()), now)
+                .await?;
+            return Ok(removed);
+        }
         let mut delete = scoped_delete::<variable::Entity>(self.tenant())
             .filter(variable::Column::ExpiresAt.lte(now))
             .filter(in_values(
@@ -353,6 +360,47 @@ impl Tx {
         self.step_versions(owner_values(&mut stepped.iter()), now)
             .await?;
         Ok(removed)
+    }
+
+    /// SQLite's planner scans the expiry index for a row-value `IN` list
+    /// (every batch would read every expired row); joined from the batch's
+    /// keys instead, each row is one primary-key lookup.
+    async fn delete_expired_sqlite(
+        &self,
+        rows: &[(OwnerKey, String)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(OwnerKey, String, i64)>> {
+        let keys = vec!["(?, ?, ?)"; rows.len()].join(", ");
+        let sql = format!(
+            "DELETE FROM \"variables\" WHERE rowid IN (\
+               SELECT v.rowid FROM (VALUES {keys}) AS batch \
+               JOIN \"variables\" AS v ON v.\"tenant_id\" = ? AND v.\"scope\" = batch.column1 \
+                 AND v.\"owner_id\" = batch.column2 AND v.\"name\" = batch.column3 \
+               WHERE v.\"expires_at\" <= ?) \
+             RETURNING \"scope\", \"owner_id\", \"name\", \"version\""
+        );
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 3 + 2);
+        for (key, name) in rows {
+            values.push(key.scope.as_str().into());
+            values.push(key.owner_id.into());
+            values.push(name.as_str().into());
+        }
+        values.push(self.tenant().as_str().into());
+        values.push(now.into());
+        let statement =
+            sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql, values);
+        Ok(Removed::find_by_statement(statement)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                let key = OwnerKey {
+                    scope: Scope::parse(&r.scope)?,
+                    owner_id: r.owner_id,
+                };
+                Some((key, r.name, r.version))
+            })
+            .collect())
     }
 
     /// The janitor's next batch: up to `limit` variables past their expiry,
