@@ -388,3 +388,45 @@ async fn tokens_follow_rfc_7519_and_7515() {
         "{body}"
     );
 }
+
+/// An identity provider's token, as issued: the tenant in a namespaced
+/// claim, the roles in another; the standard `tenant` claim is then ignored.
+#[tokio::test]
+async fn the_tenant_and_roles_can_come_from_an_identity_providers_claims() {
+    const TENANT: &str = "https://botmem.example.com/tenant";
+    let s = TestServer::start_with(|c| {
+        c.jwt_tenant_claim = TENANT.into();
+        c.jwt_roles_claim = "permissions".into();
+    })
+    .await;
+    let exp = s.clock.now().timestamp() + 600;
+    let issued = json!({ "sub": "auth0|42", TENANT: "acme", "permissions": ["admin"], "exp": exp });
+    let token = botmem::auth::mint_hs256(common::SECRET, &issued).unwrap();
+    let created = s
+        .ok(
+            &token,
+            "mutation { createBot(input: { name: \"b\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(created["createBot"]["id"].is_string());
+    // Same tenant for a token with the standard claims? No: `tenant` is not read.
+    let standard = s.sign(&s.claims("acme", &["admin"]));
+    assert_refused(&s, &standard, "the configured tenant claim is missing").await;
+    // Another tenant in the configured claim sees nothing of acme's.
+    let other = json!({ "sub": "auth0|7", TENANT: "other", "permissions": ["viewer"], "exp": exp });
+    let other = botmem::auth::mint_hs256(common::SECRET, &other).unwrap();
+    let bots = s.ok(&other, "{ bots { totalCount } }", json!({})).await;
+    assert_eq!(bots["bots"]["totalCount"], 0);
+    // Claim names that would shadow standard ones stop the start.
+    let config = botmem::Config {
+        jwt_tenant_claim: "sub".into(),
+        ..botmem::Config::default()
+    };
+    assert!(
+        config
+            .validate()
+            .unwrap_err()
+            .contains("BOTMEM_JWT_TENANT_CLAIM")
+    );
+}

@@ -16,6 +16,17 @@ fn botmem() -> Command {
     cmd
 }
 
+/// Runs `command`, which must succeed; its standard output.
+fn stdout_of(command: &mut Command) -> String {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[test]
 fn help_explains_the_configuration() {
     let out = botmem().arg("--help").output().unwrap();
@@ -63,17 +74,11 @@ fn a_config_file_named_by_botmem_config_is_read() {
         format!("jwt_secret = \"{SECRET}\"\nlisten = \"127.0.0.1:9999\"\n"),
     )
     .unwrap();
-    let out = botmem()
-        .env("BOTMEM_CONFIG", &file)
-        .args(["token", "--tenant", "f"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let token = stdout_of(
+        &mut botmem()
+            .env("BOTMEM_CONFIG", &file)
+            .args(["token", "--tenant", "f"]),
     );
-    let token = String::from_utf8(out.stdout).unwrap();
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.validate_exp = false;
     let key = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
@@ -102,19 +107,11 @@ fn a_config_file_named_by_botmem_config_is_read() {
 #[tokio::test]
 async fn token_command_mints_tokens_the_server_accepts() {
     let s = TestServer::start().await;
-    let out = botmem()
-        .env("BOTMEM_JWT_SECRET", SECRET)
-        .args([
-            "token", "--tenant", "acme", "--role", "editor", "--ttl", "1h",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let token = stdout_of(botmem().env("BOTMEM_JWT_SECRET", SECRET).args([
+        "token", "--tenant", "acme", "--role", "editor", "--ttl", "1h",
+    ]))
+    .trim()
+    .to_owned();
     // The CLI signs with the real clock; the test server's clock is in 2030.
     let mut claims: serde_json::Value = {
         use base64::Engine;
@@ -215,22 +212,16 @@ fn every_setting_is_explained_in_help_and_readme() {
 #[test]
 fn config_prints_every_effective_setting_with_secrets_masked() {
     let secret = "a-very-secret-value-of-at-least-32-bytes";
-    let out = botmem()
-        .env("BOTMEM_JWT_SECRET", secret)
-        .env(
-            "BOTMEM_DATABASE_URL",
-            "postgres://app:hunter2@db.internal/botmem",
-        )
-        .env("BOTMEM_JANITOR_BATCH_SIZE", "250")
-        .arg("config")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let printed = stdout_of(
+        &mut botmem()
+            .env("BOTMEM_JWT_SECRET", secret)
+            .env(
+                "BOTMEM_DATABASE_URL",
+                "postgres://app:hunter2@db.internal/botmem",
+            )
+            .env("BOTMEM_JANITOR_BATCH_SIZE", "250")
+            .arg("config"),
     );
-    let printed = String::from_utf8(out.stdout).unwrap();
     assert!(
         !printed.contains(secret) && !printed.contains("hunter2"),
         "{printed}"

@@ -4,31 +4,12 @@
 //! installs it (`npm ci`) before the suite runs.
 mod common;
 
-use std::process::Command;
-
 use common::*;
 
 #[tokio::test]
 async fn every_graphql_over_http_audit_passes() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js");
-    assert!(
-        std::path::Path::new(dir)
-            .join("node_modules/graphql-http")
-            .exists(),
-        "graphql-http is not installed: run `npm ci` in tests/js (scripts/test does)"
-    );
     let s = TestServer::start().await;
-    let admin = s.admin("t1");
-    let base = s.base.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .current_dir(dir)
-            .args(["audit.mjs", &base, &admin])
-            .output()
-            .expect("node runs")
-    })
-    .await
-    .unwrap();
+    let output = node("audit.mjs", vec![s.base.clone(), s.admin("t1")]).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     eprintln!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
     let failed: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("ok ")).collect();

@@ -5,31 +5,14 @@
 //! installs the client (`npm ci`) before the suite runs.
 mod common;
 
-use std::process::Command;
-
 use common::*;
 
 #[tokio::test]
 async fn the_reference_graphql_ws_client_works_against_botmem() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js");
-    assert!(
-        std::path::Path::new(dir)
-            .join("node_modules/graphql-ws")
-            .exists(),
-        "the reference client is not installed: run `npm ci` in tests/js (scripts/test does)"
-    );
     let s = TestServer::start().await;
     let admin = s.admin("t1");
     let bot = s.create_bot(&admin, "b").await;
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .current_dir(dir)
-            .args(["check.mjs", &s.base, &admin, &bot])
-            .output()
-            .expect("node runs")
-    })
-    .await
-    .unwrap();
+    let output = node("check.mjs", vec![s.base.clone(), admin, bot]).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     eprintln!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(

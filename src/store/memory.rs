@@ -363,8 +363,9 @@ impl Tx {
     }
 
     /// SQLite's planner scans the expiry index for a row-value `IN` list
-    /// (every batch would read every expired row); joined from the batch's
-    /// keys instead, each row is one primary-key lookup.
+    /// (every batch would read every expired row). Here the batch's keys
+    /// drive the loop (`CROSS JOIN` fixes the order in SQLite, `+` keeps the
+    /// expiry index out), so each row is one primary-key lookup.
     async fn delete_expired_sqlite(
         &self,
         rows: &[(OwnerKey, String)],
@@ -374,9 +375,9 @@ impl Tx {
         let sql = format!(
             "DELETE FROM \"variables\" WHERE rowid IN (\
                SELECT v.rowid FROM (VALUES {keys}) AS batch \
-               JOIN \"variables\" AS v ON v.\"tenant_id\" = ? AND v.\"scope\" = batch.column1 \
+               CROSS JOIN \"variables\" AS v ON v.\"tenant_id\" = ? AND v.\"scope\" = batch.column1 \
                  AND v.\"owner_id\" = batch.column2 AND v.\"name\" = batch.column3 \
-               WHERE v.\"expires_at\" <= ?) \
+               WHERE +v.\"expires_at\" <= ?) \
              RETURNING \"scope\", \"owner_id\", \"name\", \"version\""
         );
         let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 3 + 2);

@@ -304,3 +304,24 @@ pub fn code(body: &Value) -> String {
 pub fn assert_code(body: &Value, expected: &str) {
     assert_eq!(code(body), expected, "expected {expected}, got {body:#}");
 }
+
+/// Runs `node SCRIPT ARGS…` in `tests/js` (installed by `npm ci` in
+/// `scripts/test`) off the async runtime; its output.
+pub async fn node(script: &str, args: Vec<String>) -> std::process::Output {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js");
+    assert!(
+        std::path::Path::new(dir).join("node_modules").exists(),
+        "tests/js is not installed: run `npm ci` there (scripts/test does)"
+    );
+    let script = script.to_owned();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .current_dir(dir)
+            .arg(script)
+            .args(args)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap()
+}
