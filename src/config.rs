@@ -226,7 +226,7 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_DB_STATEMENT_TIMEOUT_SECS  PostgreSQL statement_timeout, 0 = none (default 15)
   BOTMEM_JANITOR              on (default) or off: off for API-only replicas
   BOTMEM_JANITOR_TICK_SECS    how often to look for due tenants, seconds (default 1)
-  BOTMEM_JANITOR_BATCH_SIZE   rows per janitor batch/transaction (default 1000)
+  BOTMEM_JANITOR_BATCH_SIZE   expired rows per janitor batch/transaction, 1 to 10000 (default 1000)
   BOTMEM_JANITOR_LEASE_SECS   how long a replica's claim on a tenant lasts (default 300)
   BOTMEM_METRICS_LISTEN       serve /metrics only on this address, e.g. 0.0.0.0:9100 (default: beside /graphql)
   BOTMEM_CORS_ORIGINS         browser origins allowed to call the API, comma-separated or * (default: none)
