@@ -36,23 +36,12 @@ impl App {
             .await?
             .ok_or(Error::NotFound("conversation"))?;
         let keys = [
-            OwnerKey {
-                scope: Scope::Conversation,
-                owner_id: conversation.id.0,
-            },
-            OwnerKey {
-                scope: Scope::Temp,
-                owner_id: conversation.id.0,
-            },
-            OwnerKey {
-                scope: Scope::User,
-                owner_id: user.id.0,
-            },
-            OwnerKey {
-                scope: Scope::Bot,
-                owner_id: conversation.bot_id.0,
-            },
-        ];
+            (Scope::Conversation, conversation.id.0),
+            (Scope::Temp, conversation.id.0),
+            (Scope::User, user.id.0),
+            (Scope::Bot, conversation.bot_id.0),
+        ]
+        .map(|(scope, owner_id)| OwnerKey { scope, owner_id });
         let memories = self.memories(auth, &keys).await?;
         let scope = |scope: Scope| -> &[Variable] {
             memories
