@@ -75,7 +75,7 @@ fn a_config_file_named_by_botmem_config_is_read() {
     )
     .unwrap();
     let token = stdout_of(
-        &mut botmem()
+        botmem()
             .env("BOTMEM_CONFIG", &file)
             .args(["token", "--tenant", "f"]),
     );
@@ -213,7 +213,7 @@ fn every_setting_is_explained_in_help_and_readme() {
 fn config_prints_every_effective_setting_with_secrets_masked() {
     let secret = "a-very-secret-value-of-at-least-32-bytes";
     let printed = stdout_of(
-        &mut botmem()
+        botmem()
             .env("BOTMEM_JWT_SECRET", secret)
             .env(
                 "BOTMEM_DATABASE_URL",

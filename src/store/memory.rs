@@ -309,88 +309,36 @@ impl Tx {
             return Ok(vec![]);
         }
         let backend = self.db().get_database_backend();
-        let owner_values = |keys: &mut dyn Iterator<Item = &OwnerKey>| {
-            keys.map(|k| vec![k.scope.as_str().into(), k.owner_id.into()])
-                .collect::<Vec<Vec<sea_orm::Value>>>()
+        let statement = match backend {
+            sea_orm::DbBackend::Sqlite => delete_expired_sqlite(self.tenant(), rows, now),
+            _ => {
+                let mut delete = scoped_delete::<variable::Entity>(self.tenant())
+                    .filter(variable::Column::ExpiresAt.lte(now))
+                    .filter(in_values(
+                        backend,
+                        &["scope", "owner_id", "name"],
+                        rows.iter()
+                            .map(|(k, name)| {
+                                vec![
+                                    k.scope.as_str().into(),
+                                    k.owner_id.into(),
+                                    name.as_str().into(),
+                                ]
+                            })
+                            .collect(),
+                    ))
+                    .into_query();
+                // sea-orm returns whole rows; the janitor needs four columns.
+                delete.returning(sea_orm::sea_query::Query::returning().columns([
+                    variable::Column::Scope,
+                    variable::Column::OwnerId,
+                    variable::Column::Name,
+                    variable::Column::Version,
+                ]));
+                backend.build(&delete)
+            }
         };
-        if backend == sea_orm::DbBackend::Sqlite {
-            let removed = self.delete_expired_sqlite(rows, now).await?;
-            let stepped: BTreeSet<OwnerKey> = removed.iter().map(|(k, _, _)| *k).collect();
-            self.step_versions(owner_values(&mut stepped.iter()), now)
-                .await?;
-            return Ok(removed);
-        }
-        let mut delete = scoped_delete::<variable::Entity>(self.tenant())
-            .filter(variable::Column::ExpiresAt.lte(now))
-            .filter(in_values(
-                backend,
-                &["scope", "owner_id", "name"],
-                rows.iter()
-                    .map(|(k, name)| {
-                        vec![
-                            k.scope.as_str().into(),
-                            k.owner_id.into(),
-                            name.as_str().into(),
-                        ]
-                    })
-                    .collect(),
-            ))
-            .into_query();
-        // sea-orm returns whole rows; the janitor needs four columns.
-        delete.returning(sea_orm::sea_query::Query::returning().columns([
-            variable::Column::Scope,
-            variable::Column::OwnerId,
-            variable::Column::Name,
-            variable::Column::Version,
-        ]));
-        let removed: Vec<(OwnerKey, String, i64)> =
-            Removed::find_by_statement(backend.build(&delete))
-                .all(self.db())
-                .await?
-                .into_iter()
-                .filter_map(|r| {
-                    let key = OwnerKey {
-                        scope: Scope::parse(&r.scope)?,
-                        owner_id: r.owner_id,
-                    };
-                    Some((key, r.name, r.version))
-                })
-                .collect();
-        let stepped: BTreeSet<OwnerKey> = removed.iter().map(|(k, _, _)| *k).collect();
-        self.step_versions(owner_values(&mut stepped.iter()), now)
-            .await?;
-        Ok(removed)
-    }
-
-    /// SQLite's planner scans the expiry index for a row-value `IN` list
-    /// (every batch would read every expired row). Here the batch's keys
-    /// drive the loop (`CROSS JOIN` fixes the order in SQLite, `+` keeps the
-    /// expiry index out), so each row is one primary-key lookup.
-    async fn delete_expired_sqlite(
-        &self,
-        rows: &[(OwnerKey, String)],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(OwnerKey, String, i64)>> {
-        let keys = vec!["(?, ?, ?)"; rows.len()].join(", ");
-        let sql = format!(
-            "DELETE FROM \"variables\" WHERE rowid IN (\
-               SELECT v.rowid FROM (VALUES {keys}) AS batch \
-               CROSS JOIN \"variables\" AS v ON v.\"tenant_id\" = ? AND v.\"scope\" = batch.column1 \
-                 AND v.\"owner_id\" = batch.column2 AND v.\"name\" = batch.column3 \
-               WHERE +v.\"expires_at\" <= ?) \
-             RETURNING \"scope\", \"owner_id\", \"name\", \"version\""
-        );
-        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 3 + 2);
-        for (key, name) in rows {
-            values.push(key.scope.as_str().into());
-            values.push(key.owner_id.into());
-            values.push(name.as_str().into());
-        }
-        values.push(self.tenant().as_str().into());
-        values.push(now.into());
-        let statement =
-            sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql, values);
-        Ok(Removed::find_by_statement(statement)
+        let removed: Vec<(OwnerKey, String, i64)> = Removed::find_by_statement(statement)
             .all(self.db())
             .await?
             .into_iter()
@@ -401,7 +349,14 @@ impl Tx {
                 };
                 Some((key, r.name, r.version))
             })
-            .collect())
+            .collect();
+        let stepped: BTreeSet<OwnerKey> = removed.iter().map(|(k, _, _)| *k).collect();
+        let owners = stepped
+            .iter()
+            .map(|k| vec![k.scope.as_str().into(), k.owner_id.into()])
+            .collect();
+        self.step_versions(owners, now).await?;
+        Ok(removed)
     }
 
     /// The janitor's next batch: up to `limit` variables past their expiry,
@@ -577,4 +532,33 @@ pub(super) async fn delete_memories_of_owners<C: sea_orm::ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// SQLite's planner scans the expiry index for a row-value `IN` list
+/// (every batch would read every expired row). Here the batch's keys
+/// drive the loop (`CROSS JOIN` fixes the order in SQLite, `+` keeps the
+/// expiry index out), so each row is one primary-key lookup.
+fn delete_expired_sqlite(
+    tenant: &TenantId,
+    rows: &[(OwnerKey, String)],
+    now: DateTime<Utc>,
+) -> sea_orm::Statement {
+    let keys = vec!["(?, ?, ?)"; rows.len()].join(", ");
+    let sql = format!(
+        "DELETE FROM \"variables\" WHERE rowid IN (\
+           SELECT v.rowid FROM (VALUES {keys}) AS batch \
+           CROSS JOIN \"variables\" AS v ON v.\"tenant_id\" = ? AND v.\"scope\" = batch.column1 \
+             AND v.\"owner_id\" = batch.column2 AND v.\"name\" = batch.column3 \
+           WHERE +v.\"expires_at\" <= ?) \
+         RETURNING \"scope\", \"owner_id\", \"name\", \"version\""
+    );
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 3 + 2);
+    for (key, name) in rows {
+        values.push(key.scope.as_str().into());
+        values.push(key.owner_id.into());
+        values.push(name.as_str().into());
+    }
+    values.push(tenant.as_str().into());
+    values.push(now.into());
+    sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql, values)
 }
