@@ -126,6 +126,11 @@ impl TestServer {
         server
     }
 
+    /// Resolves the server's shutdown future, as SIGTERM does for `botmem serve`.
+    pub fn shut_down(&self) {
+        self.cancel.cancel();
+    }
+
     /// Waits for `/readyz`, or for `/healthz` when migrations are off (such
     /// a server is up but never ready).
     /// Another server on this server's database, as a second replica:
