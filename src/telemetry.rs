@@ -122,34 +122,27 @@ pub fn db_acquired(took: Duration) {
     histogram!("botmem_db_acquire_seconds").record(took.as_secs_f64());
 }
 
-/// Counts one open WebSocket connection for as long as it lives.
-pub struct WebsocketGuard(());
+/// Holds one unit of a gauge (an open WebSocket, an active subscription)
+/// for as long as it lives, so every way of ending counts.
+pub struct Held(&'static str);
 
-impl WebsocketGuard {
-    pub fn open() -> WebsocketGuard {
-        gauge!("botmem_websocket_connections").increment(1.0);
-        WebsocketGuard(())
+impl Held {
+    pub fn websocket() -> Held {
+        Held::new("botmem_websocket_connections")
+    }
+
+    pub fn subscription() -> Held {
+        Held::new("botmem_subscriptions")
+    }
+
+    fn new(name: &'static str) -> Held {
+        gauge!(name).increment(1.0);
+        Held(name)
     }
 }
 
-impl Drop for WebsocketGuard {
+impl Drop for Held {
     fn drop(&mut self) {
-        gauge!("botmem_websocket_connections").decrement(1.0);
-    }
-}
-
-/// Counts one active subscription for as long as its stream lives.
-pub struct SubscriptionGuard(());
-
-impl SubscriptionGuard {
-    pub fn start() -> SubscriptionGuard {
-        gauge!("botmem_subscriptions").increment(1.0);
-        SubscriptionGuard(())
-    }
-}
-
-impl Drop for SubscriptionGuard {
-    fn drop(&mut self) {
-        gauge!("botmem_subscriptions").decrement(1.0);
+        gauge!(self.0).decrement(1.0);
     }
 }

@@ -92,7 +92,7 @@ pub async fn upgrade(
         _ => None,
     };
     ws.on_upgrade(move |socket| async move {
-        let _open = crate::telemetry::WebsocketGuard::open();
+        let _open = crate::telemetry::Held::websocket();
         let (sink, stream) = socket.split();
         let mut connection = Connection {
             sink,
@@ -333,7 +333,7 @@ impl Connection {
             .map(Some)
             .chain(futures_util::stream::once(async { None }));
         // Counted while the stream lives: removed, completed or closed.
-        let active = crate::telemetry::SubscriptionGuard::start();
+        let active = crate::telemetry::Held::subscription();
         let responses = responses.inspect(move |_| {
             let _ = &active;
         });
