@@ -94,6 +94,10 @@ pub struct Config {
     pub cors_origins: Option<String>,
     /// `off` hides the schema from introspection (production).
     pub introspection: Switch,
+    /// The built-in web pages, `/inspector` and GraphiQL. On by default so
+    /// the zero-config start has a console; `off` in production if only
+    /// programs talk to the API.
+    pub inspector: Switch,
     /// Largest `renderTemplate` template, in bytes.
     pub template_max_bytes: usize,
     /// Largest text one render may produce, in bytes.
@@ -176,6 +180,7 @@ impl Default for Config {
             metrics_listen: None,
             cors_origins: None,
             introspection: Switch::On,
+            inspector: Switch::On,
             template_max_bytes: 16 << 10,
             template_max_output_bytes: 64 << 10,
             template_max_nesting: 16,
@@ -231,6 +236,7 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_METRICS_LISTEN       serve /metrics only on this address, e.g. 0.0.0.0:9100 (default: beside /graphql)
   BOTMEM_CORS_ORIGINS         browser origins allowed to call the API, comma-separated or * (default: none)
   BOTMEM_INTROSPECTION        on (default) or off: hide the schema from introspection
+  BOTMEM_INSPECTOR            on (default) or off: the web pages /inspector and GraphiQL
   BOTMEM_TEMPLATE_MAX_BYTES   largest renderTemplate template (default 16384)
   BOTMEM_TEMPLATE_MAX_OUTPUT_BYTES  largest rendered text (default 65536)
   BOTMEM_TEMPLATE_MAX_NESTING deepest nesting of template blocks and subexpressions (default 16)

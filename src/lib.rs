@@ -70,10 +70,6 @@ pub async fn run(
                 max_steps: config.template_max_steps,
             });
 
-    if config.uses_development_secret() {
-        announce_development_token(&config);
-    }
-
     let janitor = match config.janitor {
         config::Switch::On => {
             let tick = std::time::Duration::from_secs(config.janitor_tick_secs);
@@ -123,6 +119,7 @@ pub async fn run(
             .map_err(Error::internal)?
             .map(Arc::new),
         cancel: cancel.clone(),
+        web_pages: config.inspector == config::Switch::On,
     };
     telemetry::exporter();
     let metrics_server = match config.metrics_listen {
@@ -139,7 +136,9 @@ pub async fn run(
         shutdown.await;
         stop.cancel();
     });
-    tracing::info!(address = %listener.local_addr().map_err(Error::internal)?, "botmem is serving");
+    let address = listener.local_addr().map_err(Error::internal)?;
+    tracing::info!(%address, "botmem is serving");
+    announce_pages(&config, address);
     axum::serve(listener, routes)
         .with_graceful_shutdown(cancel.clone().cancelled_owned())
         .await
@@ -159,13 +158,32 @@ pub async fn run(
     Ok(())
 }
 
-fn announce_development_token(config: &Config) {
+/// Where the web pages are, and in the development start (no key
+/// configured) an admin token and a signed-in inspector link. The token
+/// rides in the URL fragment, which browsers never send to a server.
+fn announce_pages(config: &Config, address: std::net::SocketAddr) {
+    let mut base = address;
+    if base.ip().is_unspecified() {
+        base.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let inspector = format!("http://{base}/inspector");
+    if config.inspector == config::Switch::On {
+        tracing::info!("memory inspector at {inspector}, GraphiQL at http://{base}/graphiql");
+    }
+    if !config.uses_development_secret() {
+        return;
+    }
     tracing::warn!(
         "no JWT key is configured: using the built-in development secret. \
          Anyone can mint tokens for this server. Set BOTMEM_JWT_SECRET (or a public key) in production."
     );
     match cli::mint_token(config, "dev", "dev", &[auth::Role::Admin], &[], 24 * 3600) {
-        Ok(token) => tracing::warn!(tenant = "dev", "development admin token (24h): {token}"),
+        Ok(token) => {
+            tracing::warn!(tenant = "dev", "development admin token (24h): {token}");
+            if config.inspector == config::Switch::On {
+                tracing::warn!("signed-in inspector: {inspector}#token={token}");
+            }
+        }
         Err(e) => tracing::error!("cannot mint the development token: {e}"),
     }
 }

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use async_graphql::{
     BatchRequest, BatchResponse, Request,
-    http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
 use axum::{
@@ -16,7 +15,7 @@ use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, RawQuery, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 
@@ -46,6 +45,8 @@ pub struct HttpState {
     pub cors: Option<Arc<Vec<String>>>,
     /// Cancelled at shutdown: open WebSocket connections close (1001).
     pub cancel: tokio_util::sync::CancellationToken,
+    /// Serve the web pages (`/inspector`, GraphiQL).
+    pub web_pages: bool,
 }
 
 pub fn router(state: HttpState, max_body_bytes: usize) -> Router {
@@ -58,10 +59,13 @@ pub fn router(state: HttpState, max_body_bytes: usize) -> Router {
     if let Some(origins) = &state.cors {
         graphql = graphql.layer(cors(origins));
     }
-    let routes = match state.metrics_on_main {
+    let mut routes = match state.metrics_on_main {
         true => graphql.merge(metrics),
         false => graphql,
     };
+    if state.web_pages {
+        routes = routes.merge(super::web::routes());
+    }
     routes
         .route("/graphql/ws", get(super::ws::upgrade))
         .route("/healthz", get(|| async { "ok" }))
@@ -381,14 +385,8 @@ async fn graphql_get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     let query = query.unwrap_or_default();
-    if wants_html && !query.split('&').any(|kv| kv.starts_with("query=")) {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql/ws")
-                .finish(),
-        )
-        .into_response();
+    if state.web_pages && wants_html && !query.split('&').any(|kv| kv.starts_with("query=")) {
+        return super::web::graphiql();
     }
     let Some(media) = negotiate(&headers) else {
         return StatusCode::NOT_ACCEPTABLE.into_response();

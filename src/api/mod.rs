@@ -20,6 +20,7 @@ mod scalars;
 mod subscriptions;
 mod tenant;
 mod users;
+pub mod web;
 pub mod ws;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
