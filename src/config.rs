@@ -27,6 +27,14 @@ pub struct Config {
     pub jwt_public_key_file: Option<PathBuf>,
     /// RS256/ES256 public keys, a JWKS document (`{"keys": [...]}`).
     pub jwt_jwks_file: Option<PathBuf>,
+    /// An identity provider's JWKS URL (Auth0, Keycloak, Entra ID,
+    /// Cognito), fetched and kept fresh (`auth::jwks`).
+    pub jwt_jwks_url: Option<String>,
+    /// The fetched keys are refreshed when this old and a token arrives.
+    pub jwt_jwks_refresh_secs: u64,
+    /// Least time between two fetches caused by tokens naming an unknown
+    /// `kid`: anyone can send one.
+    pub jwt_jwks_cooldown_secs: u64,
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
     /// Seconds of clock skew tolerated on `exp`/`nbf`.
@@ -150,6 +158,9 @@ impl Default for Config {
             jwt_secret: None,
             jwt_public_key_file: None,
             jwt_jwks_file: None,
+            jwt_jwks_url: None,
+            jwt_jwks_refresh_secs: 300,
+            jwt_jwks_cooldown_secs: 10,
             jwt_issuer: None,
             jwt_audience: None,
             jwt_leeway_secs: 60,
@@ -205,6 +216,9 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_JWT_SECRET           HS256 shared secret
   BOTMEM_JWT_PUBLIC_KEY_FILE  RS256/ES256 public key (PEM)
   BOTMEM_JWT_JWKS_FILE        RS256/ES256 public keys (JWKS JSON file)
+  BOTMEM_JWT_JWKS_URL         an identity provider's JWKS URL, fetched at start and kept fresh
+  BOTMEM_JWT_JWKS_REFRESH_SECS  refetch the JWKS when it is this old (default 300)
+  BOTMEM_JWT_JWKS_COOLDOWN_SECS least time between refetches for unknown key ids (default 10)
   BOTMEM_JWT_ISSUER           required `iss` claim, when set
   BOTMEM_JWT_AUDIENCE         required `aud` claim, when set
   BOTMEM_JWT_LEEWAY_SECS      clock skew allowed on exp/nbf (default 60)
@@ -354,13 +368,21 @@ impl Config {
             self.jwt_secret.is_some(),
             self.jwt_public_key_file.is_some(),
             self.jwt_jwks_file.is_some(),
+            self.jwt_jwks_url.is_some(),
         ];
         if keys.iter().filter(|set| **set).count() > 1 {
             return Err(
                 "set only one of BOTMEM_JWT_SECRET, BOTMEM_JWT_PUBLIC_KEY_FILE, \
-                 BOTMEM_JWT_JWKS_FILE: the key decides the accepted algorithms"
+                 BOTMEM_JWT_JWKS_FILE, BOTMEM_JWT_JWKS_URL: the key decides the accepted algorithms"
                     .into(),
             );
+        }
+        if let Some(url) = &self.jwt_jwks_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(format!(
+                    "BOTMEM_JWT_JWKS_URL must be an http(s) URL, got {url:?}"
+                ));
+            }
         }
         if matches!(&self.jwt_secret, Some(s) if s.len() < 32) {
             return Err("BOTMEM_JWT_SECRET must be at least 32 bytes".into());
@@ -432,6 +454,7 @@ impl Config {
         self.jwt_secret.is_none()
             && self.jwt_public_key_file.is_none()
             && self.jwt_jwks_file.is_none()
+            && self.jwt_jwks_url.is_none()
     }
 
     pub fn is_sqlite(&self) -> bool {

@@ -53,7 +53,9 @@ pub async fn run(
         return Err(e);
     }
     let relay = relay?;
-    let verifier = Verifier::from_config(&config).map_err(Error::internal)?;
+    let verifier = Verifier::from_config(&config)
+        .await
+        .map_err(Error::internal)?;
     let app =
         App::new(store.clone(), config.clock.clone())
             .with_janitor(domain::JanitorSettings {

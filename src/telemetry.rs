@@ -69,6 +69,10 @@ fn describe() {
         "botmem_db_connections",
         "Database pool connections by state (in_use, idle)"
     );
+    describe_counter!(
+        "botmem_jwks_fetches_total",
+        "Fetches of BOTMEM_JWT_JWKS_URL by outcome (ok, error)"
+    );
     describe_histogram!(
         "botmem_db_acquire_seconds",
         metrics::Unit::Seconds,
@@ -116,6 +120,11 @@ pub fn janitor_run(failed: bool, took: Duration, expired: &[(&'static str, i64)]
 pub fn db_pool(in_use: u32, idle: u32) {
     gauge!("botmem_db_connections", "state" => "in_use").set(in_use as f64);
     gauge!("botmem_db_connections", "state" => "idle").set(idle as f64);
+}
+
+pub fn jwks_fetched(ok: bool) {
+    let outcome = if ok { "ok" } else { "error" };
+    counter!("botmem_jwks_fetches_total", "outcome" => outcome).increment(1);
 }
 
 pub fn db_acquired(took: Duration) {

@@ -430,3 +430,198 @@ async fn the_tenant_and_roles_can_come_from_an_identity_providers_claims() {
             .contains("BOTMEM_JWT_TENANT_CLAIM")
     );
 }
+
+/// An identity provider on 127.0.0.1 serving a JWKS that the test rotates
+/// or takes down, counting the fetches botmem makes.
+#[derive(Clone, Default)]
+struct Provider(std::sync::Arc<std::sync::Mutex<ProviderState>>);
+
+#[derive(Default)]
+struct ProviderState {
+    keys: Vec<Jwk>,
+    down: bool,
+    fetches: usize,
+}
+
+impl Provider {
+    async fn start(keys: Vec<Jwk>) -> (Provider, String) {
+        use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::get};
+        let provider = Provider::default();
+        provider.0.lock().unwrap().keys = keys;
+        let app = axum::Router::new()
+            .route(
+                "/.well-known/jwks.json",
+                get(|State(p): State<Provider>| async move {
+                    let mut state = p.0.lock().unwrap();
+                    state.fetches += 1;
+                    match state.down {
+                        true => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                        false => axum::Json(JwkSet {
+                            keys: state.keys.clone(),
+                        })
+                        .into_response(),
+                    }
+                }),
+            )
+            .with_state(provider.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/.well-known/jwks.json",
+            listener.local_addr().unwrap()
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (provider, url)
+    }
+
+    fn fetches(&self) -> usize {
+        self.0.lock().unwrap().fetches
+    }
+
+    fn serve(&self, keys: Vec<Jwk>, down: bool) {
+        let mut state = self.0.lock().unwrap();
+        state.keys = keys;
+        state.down = down;
+    }
+
+    /// Waits for a fetch botmem makes in the background.
+    async fn wait_for_fetches(&self, n: usize) {
+        for _ in 0..500 {
+            if self.fetches() >= n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("botmem made {} JWKS fetches, expected {n}", self.fetches());
+    }
+}
+
+/// A signing key of the provider: its JWK (with `kid`) and a signer.
+struct ProviderKey {
+    jwk: Jwk,
+    kid: &'static str,
+    algorithm: Algorithm,
+    private: EncodingKey,
+}
+
+impl ProviderKey {
+    fn rsa(kid: &'static str) -> ProviderKey {
+        let private = EncodingKey::from_rsa_pem(&fixture("rsa_private.pem")).unwrap();
+        ProviderKey::new(kid, Algorithm::RS256, private)
+    }
+
+    fn ec(kid: &'static str) -> ProviderKey {
+        let private = EncodingKey::from_ec_pem(&fixture("ec_private.pem")).unwrap();
+        ProviderKey::new(kid, Algorithm::ES256, private)
+    }
+
+    fn new(kid: &'static str, algorithm: Algorithm, private: EncodingKey) -> ProviderKey {
+        let mut jwk = Jwk::from_encoding_key(&private, algorithm).unwrap();
+        jwk.common.key_id = Some(kid.into());
+        ProviderKey {
+            jwk,
+            kid,
+            algorithm,
+            private,
+        }
+    }
+
+    fn token(&self, s: &TestServer, kid: &str) -> String {
+        let mut header = Header::new(self.algorithm);
+        header.kid = Some(kid.into());
+        encode(&header, &s.claims("acme", &["viewer"]), &self.private).unwrap()
+    }
+}
+
+async fn jwks_server(url: &str) -> TestServer {
+    let url = url.to_owned();
+    TestServer::start_with(move |c| {
+        c.jwt_secret = None;
+        c.jwt_jwks_url = Some(url);
+    })
+    .await
+}
+
+fn seconds(n: i64) -> chrono::TimeDelta {
+    chrono::TimeDelta::seconds(n)
+}
+
+/// Rotation at the provider: a token signed with the new key is accepted
+/// after one refetch, one signed with the removed key is refused, and
+/// tokens naming unknown keys cause at most one fetch per cooldown.
+#[tokio::test]
+async fn jwks_url_keys_rotate_and_unknown_kids_refetch_at_most_once_per_cooldown() {
+    let old = ProviderKey::rsa("rsa-1");
+    let new = ProviderKey::ec("ec-2");
+    let (provider, url) = Provider::start(vec![old.jwk.clone()]).await;
+    let s = jwks_server(&url).await;
+    assert_eq!(provider.fetches(), 1, "fetched once at start");
+    s.ok(&old.token(&s, old.kid), VIEWER_QUERY, json!({})).await;
+
+    // The provider rotates; within the cooldown the new key is not fetched.
+    provider.serve(vec![new.jwk.clone()], false);
+    assert_refused(&s, &new.token(&s, new.kid), "new key within the cooldown").await;
+    assert_eq!(provider.fetches(), 1);
+    s.clock.advance(seconds(11));
+    s.ok(&new.token(&s, new.kid), VIEWER_QUERY, json!({})).await;
+    assert_eq!(provider.fetches(), 2, "one refetch for the unknown kid");
+    assert_refused(&s, &old.token(&s, old.kid), "the rotated-out key").await;
+
+    // Anyone can send unknown kids: they cost one fetch per cooldown.
+    for i in 0..5 {
+        assert_refused(&s, &new.token(&s, &format!("nope-{i}")), "unknown kid").await;
+    }
+    assert_eq!(provider.fetches(), 2, "no refetch within the cooldown");
+    s.clock.advance(seconds(11));
+    assert_refused(&s, &new.token(&s, "nope-5"), "unknown kid").await;
+    assert_eq!(provider.fetches(), 3);
+}
+
+/// The provider down: at start botmem starts and refuses tokens until a
+/// fetch succeeds; later it keeps the last good keys.
+#[tokio::test]
+async fn jwks_url_survives_the_provider_being_down() {
+    let first = ProviderKey::rsa("rsa-1");
+    let second = ProviderKey::ec("ec-2");
+    let (provider, url) = Provider::start(vec![]).await;
+    provider.serve(vec![first.jwk.clone()], true);
+    let s = jwks_server(&url).await;
+    assert_eq!(provider.fetches(), 1);
+    assert_refused(&s, &first.token(&s, first.kid), "no keys fetched yet").await;
+
+    provider.serve(vec![first.jwk.clone()], false);
+    s.clock.advance(seconds(11));
+    s.ok(&first.token(&s, first.kid), VIEWER_QUERY, json!({}))
+        .await;
+    assert_eq!(provider.fetches(), 2);
+
+    // Down again, with rotated keys. The set goes stale: a token is still
+    // verified at once while a background refetch fails.
+    provider.serve(vec![second.jwk.clone()], true);
+    s.clock.advance(seconds(301));
+    s.ok(&first.token(&s, first.kid), VIEWER_QUERY, json!({}))
+        .await;
+    provider.wait_for_fetches(3).await;
+    s.ok(&first.token(&s, first.kid), VIEWER_QUERY, json!({}))
+        .await;
+    s.clock.advance(seconds(11));
+    assert_refused(&s, &second.token(&s, second.kid), "provider down").await;
+    assert_eq!(provider.fetches(), 4);
+    s.ok(&first.token(&s, first.kid), VIEWER_QUERY, json!({}))
+        .await;
+
+    // Back up: the next unknown kid past the cooldown picks up the new key.
+    provider.serve(vec![second.jwk.clone()], false);
+    s.clock.advance(seconds(11));
+    s.ok(&second.token(&s, second.kid), VIEWER_QUERY, json!({}))
+        .await;
+    let metrics = s.http().get(s.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    for outcome in ["ok", "error"] {
+        assert!(
+            metrics.contains(&format!(
+                "botmem_jwks_fetches_total{{outcome=\"{outcome}\"}}"
+            )),
+            "{metrics}"
+        );
+    }
+}

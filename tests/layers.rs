@@ -27,7 +27,7 @@ const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     ("telemetry", &[]),
-    ("auth", &["model", "error", "config", "clock"]),
+    ("auth", &["model", "error", "config", "clock", "telemetry"]),
     ("error", &[]),
     ("clock", &[]),
     ("config", &["clock"]),

@@ -175,7 +175,7 @@ pub async fn authenticate(
         })
         .filter(|token| !token.is_empty())
         .ok_or_else(|| Error::Unauthenticated("missing bearer token".into()))?;
-    let auth = verifier.verify(token)?;
+    let auth = verifier.verify(token).await?;
     app.admit(&auth).await?;
     Ok(auth)
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{Auth, Role};
+use super::{Auth, Role, jwks::KeySet};
 use crate::{
     clock::Clock,
     config::{Config, DEVELOPMENT_SECRET},
@@ -40,14 +40,22 @@ pub struct Claims {
     pub aud: Option<String>,
 }
 
-struct Key {
+pub(super) struct Key {
     kid: Option<String>,
     algorithm: Algorithm,
     key: DecodingKey,
 }
 
+impl Key {
+    /// Whether this key may have signed a token with this header.
+    pub(super) fn fits(&self, header: &Header) -> bool {
+        self.algorithm == header.alg
+            && (header.kid.is_none() || self.kid.is_none() || self.kid == header.kid)
+    }
+}
+
 pub struct Verifier {
-    keys: Vec<Key>,
+    keys: KeySet,
     issuer: Option<String>,
     audience: Option<String>,
     leeway_secs: i64,
@@ -57,18 +65,24 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    pub fn from_config(config: &Config) -> Result<Verifier, String> {
+    /// With `BOTMEM_JWT_JWKS_URL`, the first fetch happens here; if the
+    /// provider is down the server starts anyway and refuses tokens until a
+    /// fetch succeeds ([`KeySet`]).
+    pub async fn from_config(config: &Config) -> Result<Verifier, String> {
         let keys = if let Some(path) = &config.jwt_public_key_file {
-            vec![pem_key(path)?]
+            KeySet::fixed(vec![pem_key(path)?])
         } else if let Some(path) = &config.jwt_jwks_file {
-            jwks_keys(path)?
+            let source = path.display().to_string();
+            KeySet::fixed(parse_jwks(&read(path)?, &source)?)
+        } else if let Some(url) = &config.jwt_jwks_url {
+            KeySet::remote(url, config).await?
         } else {
             let secret = config.jwt_secret.as_deref().unwrap_or(DEVELOPMENT_SECRET);
-            vec![Key {
+            KeySet::fixed(vec![Key {
                 kid: None,
                 algorithm: Algorithm::HS256,
                 key: DecodingKey::from_secret(secret.as_bytes()),
-            }]
+            }])
         };
         Ok(Verifier {
             keys,
@@ -81,15 +95,12 @@ impl Verifier {
         })
     }
 
-    pub fn verify(&self, token: &str) -> Result<Auth> {
+    pub async fn verify(&self, token: &str) -> Result<Auth> {
         refuse_critical_extensions(token)?;
         let header = decode_header(token).map_err(|_| unauthenticated("malformed token"))?;
-        let candidates = self.keys.iter().filter(|k| {
-            k.algorithm == header.alg
-                && (header.kid.is_none() || k.kid.is_none() || k.kid == header.kid)
-        });
+        let keys = self.keys.for_token(&header, &self.clock).await;
         let mut last_error = unauthenticated("token algorithm or key is not accepted");
-        for key in candidates {
+        for key in keys.iter().filter(|k| k.fits(&header)) {
             match decode::<Map<String, Value>>(token, &key.key, &self.validation(key.algorithm)) {
                 Ok(data) => {
                     let names = ClaimNames {
@@ -259,7 +270,7 @@ fn describe(error: &jsonwebtoken::errors::Error) -> String {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, String> {
+pub(super) fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
@@ -283,9 +294,11 @@ fn pem_key(path: &Path) -> Result<Key, String> {
     })
 }
 
-fn jwks_keys(path: &Path) -> Result<Vec<Key>, String> {
-    let set: JwkSet = serde_json::from_slice(&read(path)?)
-        .map_err(|e| format!("{} is not a JWKS document: {e}", path.display()))?;
+/// The RS256 and ES256 keys of a JWKS document; others are skipped.
+/// `source` names the file or URL in messages.
+pub(super) fn parse_jwks(document: &[u8], source: &str) -> Result<Vec<Key>, String> {
+    let set: JwkSet = serde_json::from_slice(document)
+        .map_err(|e| format!("{source} is not a JWKS document: {e}"))?;
     let mut keys = Vec::new();
     for jwk in &set.keys {
         let algorithm = match &jwk.algorithm {
@@ -306,8 +319,7 @@ fn jwks_keys(path: &Path) -> Result<Vec<Key>, String> {
         {
             continue;
         }
-        let key = DecodingKey::from_jwk(jwk)
-            .map_err(|e| format!("{}: unusable key: {e}", path.display()))?;
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("{source}: unusable key: {e}"))?;
         keys.push(Key {
             kid: jwk.common.key_id.clone(),
             algorithm,
@@ -315,7 +327,7 @@ fn jwks_keys(path: &Path) -> Result<Vec<Key>, String> {
         });
     }
     if keys.is_empty() {
-        return Err(format!("{} holds no RS256 or ES256 key", path.display()));
+        return Err(format!("{source} holds no RS256 or ES256 key"));
     }
     Ok(keys)
 }

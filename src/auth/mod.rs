@@ -1,6 +1,7 @@
 //! Tokens: verifying a bearer JWT into the caller's [`Auth`] value (and
 //! minting tokens for the CLI). What a caller may do is [`Auth`]'s rule, in
 //! the model.
+mod jwks;
 mod keys;
 
 pub use keys::{Claims, Verifier, mint_hs256};

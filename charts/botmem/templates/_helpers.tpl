@@ -69,11 +69,12 @@ sqlite: URL set in the pod directly, next to an existingSecret). */}}
 {{- if or (not .Values.existingSecret) (not (include "botmem.isSqlite" .)) }}true{{ end }}
 {{- end }}
 
-{{/* secret, publicKey or jwks: how tokens are verified. */}}
+{{/* secret, publicKey, jwks or jwksUrl: how tokens are verified. */}}
 {{- define "botmem.jwtType" -}}
 {{- if .Values.jwt.type }}{{ .Values.jwt.type }}
 {{- else if .Values.jwt.publicKey }}publicKey
 {{- else if .Values.jwt.jwks }}jwks
+{{- else if .Values.jwt.jwksUrl }}jwksUrl
 {{- else }}secret
 {{- end }}
 {{- end }}
@@ -133,7 +134,7 @@ by deployment.yaml. */}}
 {{- if and .Values.existingSecret .Values.database.url (not $sqlite) }}
 {{- fail "with existingSecret, BOTMEM_DATABASE_URL comes from that Secret: set database.url to \"\" (only a sqlite: URL may stay, as it holds no credential)" }}
 {{- end }}
-{{- range $key := list "BOTMEM_DATABASE_URL" "BOTMEM_JWT_SECRET" "BOTMEM_JWT_PUBLIC_KEY_FILE" "BOTMEM_JWT_JWKS_FILE" "BOTMEM_LISTEN" "BOTMEM_MIGRATE" "BOTMEM_METRICS_LISTEN" "BOTMEM_CONFIG" }}
+{{- range $key := list "BOTMEM_DATABASE_URL" "BOTMEM_JWT_SECRET" "BOTMEM_JWT_PUBLIC_KEY_FILE" "BOTMEM_JWT_JWKS_FILE" "BOTMEM_JWT_JWKS_URL" "BOTMEM_LISTEN" "BOTMEM_MIGRATE" "BOTMEM_METRICS_LISTEN" "BOTMEM_CONFIG" }}
 {{- if hasKey $.Values.config $key }}
 {{- fail (printf "config.%s: the chart sets %s itself (database.url, existingSecret, jwt.*, metrics.port, migration.enabled); remove it from config" $key $key) }}
 {{- end }}
@@ -142,8 +143,8 @@ by deployment.yaml. */}}
 {{- range $k := list "secret" "publicKey" "jwks" }}
 {{- if index $.Values.jwt $k }}{{ $given = add1 $given }}{{ end }}
 {{- end }}
-{{- if gt $given 1 }}
-{{- fail "set only one of jwt.secret, jwt.publicKey and jwt.jwks: the key decides the accepted algorithms" }}
+{{- if gt (add $given (ternary 1 0 (not (empty .Values.jwt.jwksUrl)))) 1 }}
+{{- fail "set only one of jwt.secret, jwt.publicKey, jwt.jwks and jwt.jwksUrl: the key decides the accepted algorithms" }}
 {{- end }}
 {{- if and .Values.existingSecret (gt $given 0) }}
 {{- fail "with existingSecret, the JWT key belongs in that Secret: leave jwt.secret, jwt.publicKey and jwt.jwks empty and set jwt.type" }}
