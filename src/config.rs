@@ -84,6 +84,13 @@ pub struct Config {
     pub tenant_queue_timeout_ms: u64,
     /// Seconds one HTTP request may take before it is answered `TIMEOUT`.
     pub request_timeout_secs: u64,
+    /// At shutdown, how long requests in flight may take to finish before
+    /// they are cut off.
+    pub shutdown_grace_secs: u64,
+    /// At shutdown, how long to keep serving with `/readyz` unready, so a
+    /// load balancer that only polls readiness stops sending traffic first.
+    /// 0 on Kubernetes, where the chart's `preStop` delay does this.
+    pub shutdown_drain_secs: u64,
     /// PostgreSQL `statement_timeout`, seconds (0: none).
     pub db_statement_timeout_secs: u64,
     /// `off` for API-only replicas: this process sweeps no tenant.
@@ -184,6 +191,8 @@ impl Default for Config {
             tenant_max_concurrent: 8,
             tenant_queue_timeout_ms: 2_000,
             request_timeout_secs: 30,
+            shutdown_grace_secs: 30,
+            shutdown_drain_secs: 0,
             db_statement_timeout_secs: 15,
             janitor: Switch::On,
             janitor_tick_secs: 1,
@@ -242,6 +251,8 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_TENANT_MAX_CONCURRENT    requests of one tenant in flight per replica; more wait (default 8)
   BOTMEM_TENANT_QUEUE_TIMEOUT_MS  how long a request waits for one of those slots (default 2000)
   BOTMEM_REQUEST_TIMEOUT_SECS an HTTP request running longer is answered TIMEOUT (default 30)
+  BOTMEM_SHUTDOWN_DRAIN_SECS  at shutdown, keep serving this long with /readyz unready (default 0)
+  BOTMEM_SHUTDOWN_GRACE_SECS  then requests in flight get this long to finish (default 30)
   BOTMEM_DB_STATEMENT_TIMEOUT_SECS  PostgreSQL statement_timeout, 0 = none (default 15)
   BOTMEM_JANITOR              on (default) or off: off for API-only replicas
   BOTMEM_JANITOR_TICK_SECS    how often to look for due tenants, seconds (default 1)

@@ -14,7 +14,10 @@ pub mod model;
 pub mod store;
 pub mod telemetry;
 
-use std::{future::Future, sync::Arc};
+use std::{
+    future::{Future, IntoFuture},
+    sync::Arc,
+};
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -30,8 +33,10 @@ pub use crate::{
     error::{Error, Result},
 };
 
-/// Serves botmem on `listener` until `shutdown` resolves, then stops
-/// accepting, lets requests in flight finish, and stops background work.
+/// Serves botmem on `listener` until `shutdown` resolves. Then `/readyz`
+/// answers 503 at once; after `shutdown_drain_secs` the server stops
+/// accepting, closes WebSockets (1001), stops background work and gives
+/// requests in flight `shutdown_grace_secs` to finish.
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -39,6 +44,7 @@ pub async fn run(
 ) -> Result<()> {
     let store = Store::connect(&config).await?;
     let cancel = CancellationToken::new();
+    let draining = CancellationToken::new();
     // Each new PostgreSQL connection costs a TLS handshake (~90 ms here):
     // the relay's own connection opens while migrations run.
     let migrated = async {
@@ -120,6 +126,7 @@ pub async fn run(
             .cors_origin_list()
             .map_err(Error::internal)?
             .map(Arc::new),
+        draining: draining.clone(),
         cancel: cancel.clone(),
         web_pages: config.inspector == config::Switch::On,
     };
@@ -133,19 +140,51 @@ pub async fn run(
     let routes =
         router(state, config.max_body_bytes).layer(tower_http::trace::TraceLayer::new_for_http());
 
-    let stop = cancel.clone();
+    let (stop, drain) = (cancel.clone(), secs(config.shutdown_drain_secs));
+    let begin = draining.clone();
     tokio::spawn(async move {
-        shutdown.await;
+        tokio::select! {
+            () = shutdown => {}
+            // Stopped for another reason (the server failed).
+            () = stop.cancelled() => return,
+        }
+        begin.cancel();
+        if !drain.is_zero() {
+            tracing::info!(
+                secs = drain.as_secs(),
+                "shutting down: /readyz is unready, still serving"
+            );
+            tokio::time::sleep(drain).await;
+        }
+        tracing::info!("shutting down: no new connections, finishing requests in flight");
         stop.cancel();
     });
     let address = listener.local_addr().map_err(Error::internal)?;
     tracing::info!(%address, "botmem is serving");
     announce_pages(&config, address);
-    axum::serve(listener, routes)
+    let serving = axum::serve(listener, routes)
         .with_graceful_shutdown(cancel.clone().cancelled_owned())
-        .await
-        .map_err(Error::internal)?;
+        .into_future();
+    let grace = secs(config.shutdown_grace_secs);
+    let grace_over = {
+        let cancel = cancel.clone();
+        async move {
+            cancel.cancelled().await;
+            tokio::time::sleep(grace).await;
+        }
+    };
+    let served = tokio::select! {
+        served = serving => served.map_err(Error::internal),
+        () = grace_over => {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "requests still in flight after the grace period are cut off"
+            );
+            Ok(())
+        }
+    };
     cancel.cancel();
+    served?;
     if let Some(janitor) = janitor {
         let _ = janitor.await;
     }

@@ -66,3 +66,60 @@ async fn a_request_in_flight_finishes_and_websockets_get_1001() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(reqwest::get(s.url("/healthz")).await.is_err());
 }
+
+/// Shutdown begins with `/readyz` unready while the server still serves,
+/// for as long as the drain lasts.
+#[tokio::test]
+async fn readyz_turns_unready_first_while_requests_are_still_served() {
+    let s = TestServer::start_with(|c| c.shutdown_drain_secs = 600).await;
+    let ready = s.http().get(s.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    s.shut_down();
+    let mut status = 200;
+    for _ in 0..200 {
+        let ready = s.http().get(s.url("/readyz")).send().await.unwrap();
+        status = ready.status().as_u16();
+        if status == 503 {
+            assert_eq!(ready.text().await.unwrap(), "shutting down");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(status, 503, "/readyz stays ready after shutdown began");
+    // Still accepting and answering during the drain.
+    let token = s.admin("t1");
+    s.ok(&token, "{ viewer { subject } }", json!({})).await;
+    let health = reqwest::get(s.url("/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+/// A request that does not finish within the grace period is cut off, so
+/// the process can exit: here a client that never sends the rest of its
+/// body.
+#[tokio::test]
+async fn requests_in_flight_past_the_grace_period_are_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let mut s = TestServer::start_with(|c| c.shutdown_grace_secs = 1).await;
+    let address = s.base.trim_start_matches("http://").to_owned();
+    let mut stuck = tokio::net::TcpStream::connect(&address).await.unwrap();
+    stuck
+        .write_all(
+            b"POST /graphql HTTP/1.1\r\nHost: botmem\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{\"query\":",
+        )
+        .await
+        .unwrap();
+    stuck.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let began = Instant::now();
+    s.shut_down();
+    assert!(
+        s.stopped_within(Duration::from_secs(15)).await,
+        "the server waited for the stuck request past its grace period"
+    );
+    assert!(
+        began.elapsed() >= Duration::from_millis(900),
+        "the request in flight was not given its grace period: {:?}",
+        began.elapsed()
+    );
+}

@@ -43,7 +43,10 @@ pub struct HttpState {
     /// Browser origins allowed (CORS and the WebSocket `Origin`); `None`:
     /// CORS off, empty: any origin.
     pub cors: Option<Arc<Vec<String>>>,
-    /// Cancelled at shutdown: open WebSocket connections close (1001).
+    /// Cancelled when shutdown begins: `/readyz` answers 503 from then on.
+    pub draining: tokio_util::sync::CancellationToken,
+    /// Cancelled when the server stops accepting: open WebSocket
+    /// connections close (1001).
     pub cancel: tokio_util::sync::CancellationToken,
     /// Serve the web pages (`/inspector`, GraphiQL).
     pub web_pages: bool,
@@ -433,6 +436,9 @@ fn operation_type(request: &mut Request) -> Option<OperationType> {
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {
+    if state.draining.is_cancelled() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
     match state.app.ready().await {
         Ok(true) => (StatusCode::OK, "ready").into_response(),
         Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),

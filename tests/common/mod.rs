@@ -34,6 +34,7 @@ pub struct TestServer {
     pub config: Config,
     http: reqwest::Client,
     cancel: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
     db: Option<TestDb>,
 }
 
@@ -71,17 +72,17 @@ async fn create_database() -> (TestDb, String) {
 }
 
 /// Starts `botmem::run` on a free port; cancelling the token stops it.
-async fn spawn(config: &Config) -> (String, CancellationToken) {
+async fn spawn(config: &Config) -> (String, CancellationToken, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let cancel = CancellationToken::new();
     let server = botmem::run(config.clone(), listener, cancel.clone().cancelled_owned());
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         if let Err(e) = server.into_future().await {
             panic!("server failed: {e:?}");
         }
     });
-    (base, cancel)
+    (base, cancel, task)
 }
 
 /// A fixed start so expiry arithmetic in tests is exact.
@@ -113,13 +114,14 @@ impl TestServer {
             ..Config::default()
         };
         adjust(&mut config);
-        let (base, cancel) = spawn(&config).await;
+        let (base, cancel, task) = spawn(&config).await;
         let server = TestServer {
             base,
             clock,
             config,
             http: reqwest::Client::new(),
             cancel,
+            task,
             db: Some(db),
         };
         server.wait_ready().await;
@@ -129,6 +131,11 @@ impl TestServer {
     /// Resolves the server's shutdown future, as SIGTERM does for `botmem serve`.
     pub fn shut_down(&self) {
         self.cancel.cancel();
+    }
+
+    /// Whether `run` returned within `limit` (after [`Self::shut_down`]).
+    pub async fn stopped_within(&mut self, limit: std::time::Duration) -> bool {
+        tokio::time::timeout(limit, &mut self.task).await.is_ok()
     }
 
     /// Waits for `/readyz`, or for `/healthz` when migrations are off (such
@@ -142,13 +149,14 @@ impl TestServer {
             ..self.config.clone()
         };
         adjust(&mut config);
-        let (base, cancel) = spawn(&config).await;
+        let (base, cancel, task) = spawn(&config).await;
         let replica = TestServer {
             base,
             clock,
             config,
             http: reqwest::Client::new(),
             cancel,
+            task,
             db: None,
         };
         replica.wait_ready().await;

@@ -134,10 +134,13 @@ by deployment.yaml. */}}
 {{- if and .Values.existingSecret .Values.database.url (not $sqlite) }}
 {{- fail "with existingSecret, BOTMEM_DATABASE_URL comes from that Secret: set database.url to \"\" (only a sqlite: URL may stay, as it holds no credential)" }}
 {{- end }}
-{{- range $key := list "BOTMEM_DATABASE_URL" "BOTMEM_JWT_SECRET" "BOTMEM_JWT_PUBLIC_KEY_FILE" "BOTMEM_JWT_JWKS_FILE" "BOTMEM_JWT_JWKS_URL" "BOTMEM_LISTEN" "BOTMEM_MIGRATE" "BOTMEM_METRICS_LISTEN" "BOTMEM_CONFIG" }}
+{{- range $key := list "BOTMEM_DATABASE_URL" "BOTMEM_JWT_SECRET" "BOTMEM_JWT_PUBLIC_KEY_FILE" "BOTMEM_JWT_JWKS_FILE" "BOTMEM_JWT_JWKS_URL" "BOTMEM_SHUTDOWN_GRACE_SECS" "BOTMEM_LISTEN" "BOTMEM_MIGRATE" "BOTMEM_METRICS_LISTEN" "BOTMEM_CONFIG" }}
 {{- if hasKey $.Values.config $key }}
 {{- fail (printf "config.%s: the chart sets %s itself (database.url, existingSecret, jwt.*, metrics.port, migration.enabled); remove it from config" $key $key) }}
 {{- end }}
+{{- end }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (add (int .Values.preStopSleepSeconds) (int .Values.shutdownGraceSeconds)) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds + shutdownGraceSeconds (%d + %d): Kubernetes would kill the pod while requests still finish" (int .Values.terminationGracePeriodSeconds) (int .Values.preStopSleepSeconds) (int .Values.shutdownGraceSeconds)) }}
 {{- end }}
 {{- $given := 0 }}
 {{- range $k := list "secret" "publicKey" "jwks" }}
