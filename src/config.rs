@@ -103,6 +103,9 @@ pub struct Config {
     /// `/metrics` only on this address (e.g. `0.0.0.0:9100`), so it need
     /// not be public; unset, it is served beside `/graphql`.
     pub metrics_listen: Option<SocketAddr>,
+    /// Tenants that get their own label on `botmem_tenant_requests_total`
+    /// (0: none, the default). Each costs a few series; keep it small.
+    pub metrics_tenant_labels: usize,
     /// Browser origins allowed to call the API (comma-separated, or `*`);
     /// unset, no CORS headers are sent. Tokens travel in headers, never
     /// cookies, so credentials are never allowed.
@@ -198,6 +201,7 @@ impl Default for Config {
             janitor_tick_secs: 1,
             janitor_batch_size: 1000,
             metrics_listen: None,
+            metrics_tenant_labels: 0,
             cors_origins: None,
             introspection: Switch::On,
             inspector: Switch::On,
@@ -259,6 +263,7 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_JANITOR_BATCH_SIZE   expired rows per janitor batch/transaction, 1 to 10000 (default 1000)
   BOTMEM_JANITOR_LEASE_SECS   how long a replica's claim on a tenant lasts (default 300)
   BOTMEM_METRICS_LISTEN       serve /metrics only on this address, e.g. 0.0.0.0:9100 (default: beside /graphql)
+  BOTMEM_METRICS_TENANT_LABELS  label botmem_tenant_requests_total with the first N tenants served, the rest `other` (default 0: off)
   BOTMEM_CORS_ORIGINS         browser origins allowed to call the API, comma-separated or * (default: none)
   BOTMEM_INTROSPECTION        on (default) or off: hide the schema from introspection
   BOTMEM_INSPECTOR            on (default) or off: the web pages /inspector and GraphiQL

@@ -131,6 +131,7 @@ pub async fn run(
         web_pages: config.inspector == config::Switch::On,
     };
     telemetry::exporter();
+    telemetry::label_tenants(config.metrics_tenant_labels);
     let metrics_server = match config.metrics_listen {
         Some(address) => {
             Some(api::observe::serve_metrics(address, state.app.clone(), cancel.clone()).await?)

@@ -4,9 +4,12 @@
 //! exporter renders them at `/metrics`.
 //!
 //! No label carries a tenant: a deployment with 100 000 tenants would make
-//! as many series. Operation labels are root field names of the schema
-//! (bounded by it), never client-chosen operation names.
-use std::sync::OnceLock;
+//! as many series. The one exception is opt-in and capped:
+//! `botmem_tenant_requests_total` ([`label_tenants`]). Operation labels are
+//! root field names of the schema (bounded by it), never client-chosen
+//! operation names.
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use metrics::{counter, gauge, histogram};
@@ -70,6 +73,10 @@ fn describe() {
         "Database pool connections by state (in_use, idle)"
     );
     describe_counter!(
+        "botmem_tenant_requests_total",
+        "GraphQL requests by tenant and outcome, for the first BOTMEM_METRICS_TENANT_LABELS tenants a replica serves (the rest: tenant=\"other\")"
+    );
+    describe_counter!(
         "botmem_jwks_fetches_total",
         "Fetches of BOTMEM_JWT_JWKS_URL by outcome (ok, error)"
     );
@@ -80,10 +87,55 @@ fn describe() {
     );
 }
 
+/// Tenants that get a label of their own: at most `cap`, taken in the
+/// order the replica first serves them, and kept until it restarts, so a
+/// series never changes meaning. Busy tenants show up first in practice;
+/// the rest are summed under `other`.
+struct TenantLabels {
+    cap: usize,
+    labelled: Mutex<HashSet<String>>,
+}
+
+static TENANT_LABELS: OnceLock<TenantLabels> = OnceLock::new();
+
+/// Turns on `botmem_tenant_requests_total` for up to `cap` tenants (0:
+/// off). Set once per process, at start.
+pub fn label_tenants(cap: usize) {
+    if cap > 0 {
+        let _ = TENANT_LABELS.set(TenantLabels {
+            cap,
+            labelled: Mutex::new(HashSet::new()),
+        });
+    }
+}
+
+fn tenant_label(tenant: &str) -> Option<String> {
+    let labels = TENANT_LABELS.get()?;
+    let mut labelled = labels.labelled.lock().unwrap_or_else(|p| p.into_inner());
+    if labelled.contains(tenant) {
+        return Some(tenant.to_owned());
+    }
+    if labelled.len() < labels.cap {
+        labelled.insert(tenant.to_owned());
+        return Some(tenant.to_owned());
+    }
+    Some("other".to_owned())
+}
+
 /// One GraphQL request over HTTP.
 /// `operation` is the root field; several read at once count as
-/// `multiple`.
-pub fn request(operation: &str, outcome: &'static str, took: Duration, codes: &[String]) {
+/// `multiple`. `tenant` is known once the token was verified.
+pub fn request(
+    operation: &str,
+    tenant: Option<&str>,
+    outcome: &'static str,
+    took: Duration,
+    codes: &[String],
+) {
+    if let Some(label) = tenant.and_then(tenant_label) {
+        counter!("botmem_tenant_requests_total", "tenant" => label, "outcome" => outcome)
+            .increment(1);
+    }
     let operation = match operation.contains(',') {
         true => "multiple".to_owned(),
         false => operation.to_owned(),

@@ -83,6 +83,10 @@ async fn metrics_count_requests_errors_sockets_events_janitor_and_pool() {
     assert!(count("botmem_db_connections", "state=\"idle\"") >= 0.0);
     assert!(count("botmem_db_acquire_seconds_count", "") >= 3.0);
     // No tenant, token or value in any label.
+    assert!(
+        !metrics.contains("botmem_tenant_requests_total{"),
+        "{metrics}"
+    );
     for secret in ["t1", &w.token, "s3cr3t-value"] {
         assert!(
             !metrics.contains(&format!("\"{secret}\"")),
@@ -270,6 +274,52 @@ async fn cors_is_off_by_default_and_bad_origins_stop_the_start() {
             .unwrap_err()
             .contains("BOTMEM_CORS_ORIGINS")
     );
+}
+
+/// Tenant labels are opt-in and capped: the first N tenants served get
+/// their own, every other tenant counts under `other`.
+#[tokio::test]
+async fn tenant_labels_are_opt_in_and_capped() {
+    let s = TestServer::start_with(|c| c.metrics_tenant_labels = 2).await;
+    for (tenant, requests) in [("t1", 3), ("t2", 1), ("t3", 2), ("t4", 1), ("t1", 1)] {
+        let token = s.admin(tenant);
+        for _ in 0..requests {
+            s.ok(&token, "{ bots { totalCount } }", json!({})).await;
+        }
+    }
+    assert_code(
+        &s.gql(&s.token("t2", "viewer"), "{ nope }", json!({})).await,
+        "BAD_USER_INPUT",
+    );
+    let metrics = s.http().get(s.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    let count = |labels: &str| sample(&metrics, "botmem_tenant_requests_total", labels);
+    assert_eq!(
+        count("outcome=\"ok\",tenant=\"t1\"").or(count("tenant=\"t1\",outcome=\"ok\"")),
+        Some(4.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        count("outcome=\"ok\",tenant=\"t2\"").or(count("tenant=\"t2\",outcome=\"ok\"")),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        count("outcome=\"error\",tenant=\"t2\"").or(count("tenant=\"t2\",outcome=\"error\"")),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        count("outcome=\"ok\",tenant=\"other\"").or(count("tenant=\"other\",outcome=\"ok\"")),
+        Some(3.0),
+        "{metrics}"
+    );
+    for unlabelled in ["t3", "t4"] {
+        assert!(
+            !metrics.contains(&format!("\"{unlabelled}\"")),
+            "{unlabelled} labelled"
+        );
+    }
 }
 
 #[tokio::test]

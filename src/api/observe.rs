@@ -66,7 +66,7 @@ pub async fn graphql_requests(request: Request, next: Next) -> Response {
         _ => "refused",
     };
     let operation = log.operation.as_deref().unwrap_or("none");
-    crate::telemetry::request(operation, outcome, took, &log.codes);
+    crate::telemetry::request(operation, log.tenant.as_deref(), outcome, took, &log.codes);
     let tenant = log.tenant.as_deref().unwrap_or("-");
     span.record("tenant", tenant).record("operation", operation);
     let _entered = span.enter();
