@@ -6,7 +6,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     auth::{Claims, Role, mint_hs256},
-    config::{Config, DEVELOPMENT_SECRET, ENV_HELP, LogFormat},
+    config::{Config, DEVELOPMENT_SECRET, ENV_HELP},
     domain::Duration,
     store::Store,
 };
@@ -117,16 +117,6 @@ pub fn mint_token(
     mint_hs256(secret, &claims)
 }
 
-fn init_tracing(format: LogFormat) {
-    use tracing_subscriber::{EnvFilter, fmt};
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
-}
-
 /// Entry point of the binary; returns the process exit code.
 pub async fn main() -> i32 {
     let cli = Cli::parse();
@@ -141,7 +131,13 @@ pub async fn main() -> i32 {
             return 2;
         }
     };
-    init_tracing(config.log_format);
+    let tracing = match crate::traces::init(config.log_format, config.otlp_endpoint.as_deref()) {
+        Ok(tracing) => tracing,
+        Err(e) => {
+            eprintln!("botmem: {e}");
+            return 2;
+        }
+    };
     let outcome = match cli.command {
         Command::Schema => unreachable!("handled above"),
         Command::Serve => serve(config).await,
@@ -158,6 +154,7 @@ pub async fn main() -> i32 {
             ttl,
         } => token(&config, &tenant, &subject, &roles, &bots, ttl),
     };
+    tracing.shutdown().await;
     match outcome {
         Ok(()) => 0,
         Err(e) => {

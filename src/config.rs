@@ -46,6 +46,9 @@ pub struct Config {
     /// The claim that lists the roles (an array of strings).
     pub jwt_roles_claim: String,
     pub log_format: LogFormat,
+    /// An OpenTelemetry collector's OTLP/HTTP base URL
+    /// (`http://collector:4318`): spans are exported to its `/v1/traces`.
+    pub otlp_endpoint: Option<String>,
     /// Run migrations when `serve` starts.
     pub migrate: bool,
     pub db_max_connections: u32,
@@ -177,6 +180,7 @@ impl Default for Config {
             jwt_tenant_claim: "tenant".into(),
             jwt_roles_claim: "roles".into(),
             log_format: LogFormat::Text,
+            otlp_endpoint: None,
             migrate: true,
             db_max_connections: 16,
             max_batch: 10,
@@ -238,6 +242,7 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_JWT_TENANT_CLAIM     the claim naming the tenant, e.g. org_id or https://example.com/tenant (default tenant)
   BOTMEM_JWT_ROLES_CLAIM      the claim listing the roles (default roles)
   BOTMEM_LOG_FORMAT           text (default) or json
+  BOTMEM_OTLP_ENDPOINT        export traces over OTLP/HTTP to this collector, e.g. http://otel-collector:4318 (default: off)
   BOTMEM_MIGRATE              run migrations on `serve` start (default true)
   BOTMEM_DB_MAX_CONNECTIONS   database pool size (default 16)
   BOTMEM_MAX_BATCH            most operations in one batched request (default 10)

@@ -13,6 +13,7 @@ pub mod janitor;
 pub mod model;
 pub mod store;
 pub mod telemetry;
+pub mod traces;
 
 use std::{
     future::{Future, IntoFuture},

@@ -351,3 +351,122 @@ async fn introspection_can_be_switched_off_and_metrics_moved() {
             .contains("botmem_request_duration_seconds")
     );
 }
+
+/// Traces: a request's `traceparent` continues the caller's trace (its id
+/// is in the log line, and in the spans exported over OTLP/HTTP), every
+/// subscription gets a span and a log line when it ends, and buffered
+/// spans are sent when the process stops on SIGTERM.
+#[tokio::test]
+async fn traceparent_continues_the_callers_trace_and_spans_reach_an_otlp_collector() {
+    use axum::{body::Bytes, extract::State, routing::post};
+    type Received = std::sync::Arc<std::sync::Mutex<Vec<u8>>>;
+    let received = Received::default();
+    let collector = axum::Router::new()
+        .route(
+            "/v1/traces",
+            post(|State(r): State<Received>, body: Bytes| async move {
+                r.lock().unwrap().extend_from_slice(&body);
+                (
+                    [("content-type", "application/x-protobuf")],
+                    Vec::<u8>::new(),
+                )
+            }),
+        )
+        .with_state(received.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, collector).await });
+
+    let s = TestServer::start().await;
+    let port = free_port();
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut server = spawn_botmem_logging(
+        &s.config.database_url,
+        port,
+        &[
+            ("BOTMEM_LOG_FORMAT", "json"),
+            ("RUST_LOG", "info"),
+            ("BOTMEM_OTLP_ENDPOINT", &endpoint),
+        ],
+        writer,
+    );
+    wait_up(port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let token = s.admin("t1");
+    const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let created: Value = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&token)
+        .header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
+        .json(&json!({ "query": "mutation { createBot(input: { name: \"b\" }) { id } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bot = created["data"]["createBot"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ws = WsClient::connect(&base, Some(TRANSPORT)).await;
+    ws.init(&token).await;
+    ws.subscribe("m", MEMORY_CHANGED, json!({ "bot": bot }))
+        .await;
+    ws.send(json!({ "type": "complete", "id": "m" })).await;
+    ws.send(json!({ "type": "ping" })).await;
+    assert_eq!(ws.recv_json().await["type"], "pong");
+
+    let pid = server.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let exited = tokio::task::spawn_blocking(move || server.wait().map(|s| s.success()));
+    let exited = tokio::time::timeout(std::time::Duration::from_secs(20), exited).await;
+    assert!(
+        matches!(exited, Ok(Ok(Ok(true)))),
+        "botmem did not stop cleanly on SIGTERM"
+    );
+
+    let lines: Vec<Value> = BufReader::new(reader)
+        .lines()
+        .map_while(Result::ok)
+        .map(|l| serde_json::from_str(&l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let request = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "graphql request")
+        .expect("a request log line");
+    assert_eq!(request["span"]["trace_id"], TRACE_ID, "{request}");
+    let subscription = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "graphql subscription")
+        .unwrap_or_else(|| panic!("no subscription log line in {lines:#?}"));
+    assert_eq!(
+        subscription["span"]["operation"], "memoryChanged",
+        "{subscription}"
+    );
+    assert_eq!(subscription["span"]["tenant"], "t1");
+    assert_eq!(subscription["fields"]["outcome"], "closed");
+
+    // The export is protobuf: look for the raw trace id and the names.
+    let exported = received.lock().unwrap().clone();
+    let trace_id: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&TRACE_ID[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let contains = |needle: &[u8]| exported.windows(needle.len()).any(|w| w == needle);
+    assert!(!exported.is_empty(), "nothing was exported");
+    assert!(
+        contains(&trace_id),
+        "the caller's trace id was not exported"
+    );
+    for name in [&b"botmem"[..], b"request", b"subscription"] {
+        assert!(
+            contains(name),
+            "{} not exported",
+            String::from_utf8_lossy(name)
+        );
+    }
+}

@@ -205,7 +205,7 @@ async fn execute(
 
 /// The root fields an operation selects (the operation a request names,
 /// or its only one), for logs and metrics.
-fn root_fields(request: &mut Request, into: &mut Vec<String>) {
+pub(super) fn root_fields(request: &mut Request, into: &mut Vec<String>) {
     let name = request.operation_name.clone();
     let Ok(document) = request.parsed_query() else {
         return;

@@ -49,7 +49,18 @@ pub async fn graphql_requests(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(&request);
     let method = request.method().clone();
-    let span = tracing::info_span!("request", request_id = %id, %method, tenant = tracing::field::Empty, operation = tracing::field::Empty);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        %method,
+        trace_id = tracing::field::Empty,
+        tenant = tracing::field::Empty,
+        operation = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+    );
+    if let Some(trace_id) = crate::traces::continue_trace(&span, request.headers()) {
+        span.record("trace_id", trace_id);
+    }
     let mut response = next.run(request).instrument(span.clone()).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
@@ -68,7 +79,9 @@ pub async fn graphql_requests(request: Request, next: Next) -> Response {
     let operation = log.operation.as_deref().unwrap_or("none");
     crate::telemetry::request(operation, log.tenant.as_deref(), outcome, took, &log.codes);
     let tenant = log.tenant.as_deref().unwrap_or("-");
-    span.record("tenant", tenant).record("operation", operation);
+    span.record("tenant", tenant)
+        .record("operation", operation)
+        .record("outcome", outcome);
     let _entered = span.enter();
     tracing::info!(
         status,

@@ -323,6 +323,8 @@ impl Connection {
         if let Err(refused) = admitted {
             return Step::Send(vec![errors::ws_error(&id, &refused)]);
         }
+        let mut fields = vec![];
+        super::http::root_fields(&mut request, &mut fields);
         let responses = self
             .state
             .schema
@@ -332,11 +334,9 @@ impl Connection {
             )))
             .map(Some)
             .chain(futures_util::stream::once(async { None }));
-        // Counted while the stream lives: removed, completed or closed.
-        let active = crate::telemetry::Held::subscription();
-        let responses = responses.inspect(move |_| {
-            let _ = &active;
-        });
+        // Lives as long as the stream: removed, completed or closed.
+        let mut trace = SubscriptionTrace::new(&id, &auth.tenant.to_string(), &fields.join(","));
+        let responses = responses.inspect(move |response| trace.saw(response));
         self.subscriptions.insert(id, responses.boxed());
         Step::Continue
     }
@@ -420,4 +420,61 @@ fn truncate(text: &str, max: usize) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+/// One subscription's span, its gauge, and one log line when it ends:
+/// `complete` (the server ended it), `error` (it ended with errors, e.g.
+/// `SUBSCRIPTION_LAGGED`), or `closed` (the client completed it or left).
+struct SubscriptionTrace {
+    span: tracing::Span,
+    started: std::time::Instant,
+    events: u64,
+    codes: Vec<String>,
+    ended: bool,
+    _active: crate::telemetry::Held,
+}
+
+impl SubscriptionTrace {
+    fn new(id: &str, tenant: &str, operation: &str) -> SubscriptionTrace {
+        SubscriptionTrace {
+            span: tracing::info_span!("subscription", id, tenant, operation),
+            started: std::time::Instant::now(),
+            events: 0,
+            codes: vec![],
+            ended: false,
+            _active: crate::telemetry::Held::subscription(),
+        }
+    }
+
+    fn saw(&mut self, response: &Option<Response>) {
+        let Some(response) = response else {
+            self.ended = true;
+            return;
+        };
+        self.events += 1;
+        for error in &response.errors {
+            let code = error.extensions.as_ref().and_then(|e| e.get("code"));
+            if let Some(async_graphql::Value::String(code)) = code {
+                self.codes.push(code.clone());
+            }
+        }
+    }
+}
+
+impl Drop for SubscriptionTrace {
+    fn drop(&mut self) {
+        let outcome = match (self.codes.is_empty(), self.ended) {
+            (false, _) => "error",
+            (true, true) => "complete",
+            (true, false) => "closed",
+        };
+        tracing::info!(
+            parent: &self.span,
+            outcome,
+            events = self.events,
+            codes = %self.codes.join(","),
+            duration_ms = self.started.elapsed().as_secs_f64() * 1000.0,
+            "graphql subscription"
+        );
+    }
 }
