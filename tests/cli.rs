@@ -6,8 +6,12 @@ use std::process::Command;
 use common::*;
 use serde_json::json;
 
+/// The binary with none of the harness's `BOTMEM_*` variables, run in the
+/// temporary directory: a default `sqlite://botmem.db` never lands in the
+/// repository.
 fn botmem() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_botmem"));
+    cmd.current_dir(std::env::temp_dir());
     for (key, _) in std::env::vars() {
         if key.starts_with("BOTMEM_") {
             cmd.env_remove(key);
@@ -25,83 +29,6 @@ fn stdout_of(command: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-#[test]
-fn help_explains_the_configuration() {
-    let out = botmem().arg("--help").output().unwrap();
-    assert!(out.status.success());
-    let help = String::from_utf8(out.stdout).unwrap();
-    for key in [
-        "BOTMEM_DATABASE_URL",
-        "BOTMEM_LISTEN",
-        "BOTMEM_JWT_SECRET",
-        "BOTMEM_JWT_JWKS_FILE",
-        "BOTMEM_MIGRATE",
-        "serve",
-        "migrate",
-        "token",
-        "schema",
-    ] {
-        assert!(help.contains(key), "--help lacks {key}");
-    }
-}
-
-#[test]
-fn bad_configuration_stops_with_a_message_naming_the_setting() {
-    for (key, value, expect) in [
-        ("BOTMEM_LISTEN", "not-an-address", "BOTMEM_LISTEN"),
-        ("BOTMEM_DATABASE_URL", "mysql://x", "BOTMEM_DATABASE_URL"),
-        ("BOTMEM_JWT_SECRET", "short", "BOTMEM_JWT_SECRET"),
-        ("BOTMEM_LOG_FORMAT", "xml", "BOTMEM_LOG_FORMAT"),
-        ("BOTMEM_MIGRATE", "perhaps", "BOTMEM_MIGRATE"),
-        ("BOTMEM_JANITOR", "sometimes", "BOTMEM_JANITOR"),
-        ("BOTMEM_JANITOR_TICK_SECS", "0", "BOTMEM_JANITOR_TICK_SECS"),
-    ] {
-        let out = botmem().env(key, value).arg("migrate").output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{key}={value}");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.contains(expect), "{key}={value}: {err}");
-    }
-}
-
-#[test]
-fn a_config_file_named_by_botmem_config_is_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("botmem.toml");
-    std::fs::write(
-        &file,
-        format!("jwt_secret = \"{SECRET}\"\nlisten = \"127.0.0.1:9999\"\n"),
-    )
-    .unwrap();
-    let token = stdout_of(
-        botmem()
-            .env("BOTMEM_CONFIG", &file)
-            .args(["token", "--tenant", "f"]),
-    );
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    validation.validate_exp = false;
-    let key = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
-    assert!(
-        jsonwebtoken::decode::<serde_json::Value>(token.trim(), &key, &validation).is_ok(),
-        "signed with the file's secret"
-    );
-    let out = botmem()
-        .env("BOTMEM_CONFIG", dir.path().join("missing.toml"))
-        .arg("token")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let out = botmem()
-        .env("BOTMEM_JWT_SECRT", "typo")
-        .arg("token")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "unknown settings are refused, not ignored"
-    );
 }
 
 #[tokio::test]
@@ -148,104 +75,188 @@ async fn token_command_mints_tokens_the_server_accepts() {
     assert!(!out.status.success());
 }
 
-#[test]
-fn committed_schema_matches_the_code() {
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
-        .expect("schema.graphql is committed");
-    let out = botmem().arg("schema").output().unwrap();
-    let printed = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(printed, botmem::api::sdl());
-    assert!(
-        committed == printed,
-        "schema.graphql is stale: run `cargo run -q -- schema > schema.graphql` and commit it"
-    );
-}
+/// Tests that need no database: `scripts/test` runs them once, with
+/// `BOTMEM_TEST_DATABASE=none`.
+mod no_database {
+    use super::*;
 
-/// Every setting the configuration accepts (as its own error message lists
-/// them) is explained by `serve --help` and the README's table.
-#[test]
-fn every_setting_is_explained_in_help_and_readme() {
-    let out = botmem()
-        .env("BOTMEM_NO_SUCH_SETTING", "1")
-        .arg("migrate")
-        .output()
+    #[test]
+    fn help_explains_the_configuration() {
+        let out = botmem().arg("--help").output().unwrap();
+        assert!(out.status.success());
+        let help = String::from_utf8(out.stdout).unwrap();
+        for key in [
+            "BOTMEM_DATABASE_URL",
+            "BOTMEM_LISTEN",
+            "BOTMEM_JWT_SECRET",
+            "BOTMEM_JWT_JWKS_FILE",
+            "BOTMEM_MIGRATE",
+            "serve",
+            "migrate",
+            "token",
+            "schema",
+        ] {
+            assert!(help.contains(key), "--help lacks {key}");
+        }
+    }
+
+    #[test]
+    fn bad_configuration_stops_with_a_message_naming_the_setting() {
+        for (key, value, expect) in [
+            ("BOTMEM_LISTEN", "not-an-address", "BOTMEM_LISTEN"),
+            ("BOTMEM_DATABASE_URL", "mysql://x", "BOTMEM_DATABASE_URL"),
+            ("BOTMEM_JWT_SECRET", "short", "BOTMEM_JWT_SECRET"),
+            ("BOTMEM_LOG_FORMAT", "xml", "BOTMEM_LOG_FORMAT"),
+            ("BOTMEM_MIGRATE", "perhaps", "BOTMEM_MIGRATE"),
+            ("BOTMEM_JANITOR", "sometimes", "BOTMEM_JANITOR"),
+            ("BOTMEM_JANITOR_TICK_SECS", "0", "BOTMEM_JANITOR_TICK_SECS"),
+        ] {
+            let out = botmem().env(key, value).arg("migrate").output().unwrap();
+            assert_eq!(out.status.code(), Some(2), "{key}={value}");
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert!(err.contains(expect), "{key}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_config_file_named_by_botmem_config_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("botmem.toml");
+        std::fs::write(
+            &file,
+            format!("jwt_secret = \"{SECRET}\"\nlisten = \"127.0.0.1:9999\"\n"),
+        )
         .unwrap();
-    let refusal = String::from_utf8(out.stderr).unwrap();
-    let listed = refusal
-        .split("one of ")
-        .nth(1)
-        .unwrap_or_else(|| panic!("{refusal}"));
-    let settings: Vec<String> = listed
-        .split('`')
-        .filter(|s| s.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !s.is_empty())
-        .map(|s| format!("BOTMEM_{}", s.to_ascii_uppercase()))
-        .collect();
-    assert!(settings.len() > 30, "{refusal}");
-    let help = botmem().args(["serve", "--help"]).output().unwrap();
-    let help = String::from_utf8(help.stdout).unwrap();
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    for setting in &settings {
-        assert!(
-            help.contains(setting),
-            "serve --help does not explain {setting}"
+        let token = stdout_of(
+            botmem()
+                .env("BOTMEM_CONFIG", &file)
+                .args(["token", "--tenant", "f"]),
         );
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.validate_exp = false;
+        let key = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
         assert!(
-            readme.contains(&format!("`{setting}`")),
-            "README does not explain {setting}"
+            jsonwebtoken::decode::<serde_json::Value>(token.trim(), &key, &validation).is_ok(),
+            "signed with the file's secret"
+        );
+        let out = botmem()
+            .env("BOTMEM_CONFIG", dir.path().join("missing.toml"))
+            .arg("token")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let out = botmem()
+            .env("BOTMEM_JWT_SECRT", "typo")
+            .arg("token")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "unknown settings are refused, not ignored"
         );
     }
-    let token = botmem().args(["token", "--help"]).output().unwrap();
-    let token = String::from_utf8(token.stdout).unwrap();
-    for flag in [
-        "--tenant",
-        "--subject",
-        "--role",
-        "--bot",
-        "--ttl",
-        "development secret",
-    ] {
-        assert!(token.contains(flag), "token --help lacks {flag}");
-    }
-}
 
-#[test]
-fn config_prints_every_effective_setting_with_secrets_masked() {
-    let secret = "a-very-secret-value-of-at-least-32-bytes";
-    let printed = stdout_of(
-        botmem()
-            .env("BOTMEM_JWT_SECRET", secret)
-            .env(
-                "BOTMEM_DATABASE_URL",
-                "postgres://app:hunter2@db.internal/botmem",
-            )
-            .env("BOTMEM_JANITOR_BATCH_SIZE", "250")
-            .arg("config"),
-    );
-    assert!(
-        !printed.contains(secret) && !printed.contains("hunter2"),
-        "{printed}"
-    );
-    for line in [
-        "BOTMEM_JWT_SECRET=********",
-        "BOTMEM_DATABASE_URL=postgres://app:********@db.internal/botmem",
-        "BOTMEM_JANITOR_BATCH_SIZE=250",
-        "BOTMEM_LISTEN=127.0.0.1:8080",
-        "BOTMEM_INTROSPECTION=on",
-        "BOTMEM_CORS_ORIGINS=",
-    ] {
+    #[test]
+    fn committed_schema_matches_the_code() {
+        let committed =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+                .expect("schema.graphql is committed");
+        let out = botmem().arg("schema").output().unwrap();
+        let printed = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(printed, botmem::api::sdl());
         assert!(
-            printed.lines().any(|l| l == line),
-            "no {line} in\n{printed}"
+            committed == printed,
+            "schema.graphql is stale: run `cargo run -q -- schema > schema.graphql` and commit it"
         );
     }
-    let help =
-        String::from_utf8(botmem().args(["serve", "--help"]).output().unwrap().stdout).unwrap();
-    for line in printed.lines() {
-        let key = line.split('=').next().unwrap();
-        assert!(
-            help.contains(key),
-            "{key} is printed but not explained by serve --help"
+
+    /// Every setting the configuration accepts (as its own error message lists
+    /// them) is explained by `serve --help` and the README's table.
+    #[test]
+    fn every_setting_is_explained_in_help_and_readme() {
+        let out = botmem()
+            .env("BOTMEM_NO_SUCH_SETTING", "1")
+            .arg("migrate")
+            .output()
+            .unwrap();
+        let refusal = String::from_utf8(out.stderr).unwrap();
+        let listed = refusal
+            .split("one of ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{refusal}"));
+        let settings: Vec<String> = listed
+            .split('`')
+            .filter(|s| s.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !s.is_empty())
+            .map(|s| format!("BOTMEM_{}", s.to_ascii_uppercase()))
+            .collect();
+        assert!(settings.len() > 30, "{refusal}");
+        let help = botmem().args(["serve", "--help"]).output().unwrap();
+        let help = String::from_utf8(help.stdout).unwrap();
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        for setting in &settings {
+            assert!(
+                help.contains(setting),
+                "serve --help does not explain {setting}"
+            );
+            assert!(
+                readme.contains(&format!("`{setting}`")),
+                "README does not explain {setting}"
+            );
+        }
+        let token = botmem().args(["token", "--help"]).output().unwrap();
+        let token = String::from_utf8(token.stdout).unwrap();
+        for flag in [
+            "--tenant",
+            "--subject",
+            "--role",
+            "--bot",
+            "--ttl",
+            "development secret",
+        ] {
+            assert!(token.contains(flag), "token --help lacks {flag}");
+        }
+    }
+
+    #[test]
+    fn config_prints_every_effective_setting_with_secrets_masked() {
+        let secret = "a-very-secret-value-of-at-least-32-bytes";
+        let printed = stdout_of(
+            botmem()
+                .env("BOTMEM_JWT_SECRET", secret)
+                .env(
+                    "BOTMEM_DATABASE_URL",
+                    "postgres://app:hunter2@db.internal/botmem",
+                )
+                .env("BOTMEM_JANITOR_BATCH_SIZE", "250")
+                .arg("config"),
         );
+        assert!(
+            !printed.contains(secret) && !printed.contains("hunter2"),
+            "{printed}"
+        );
+        for line in [
+            "BOTMEM_JWT_SECRET=********",
+            "BOTMEM_DATABASE_URL=postgres://app:********@db.internal/botmem",
+            "BOTMEM_JANITOR_BATCH_SIZE=250",
+            "BOTMEM_LISTEN=127.0.0.1:8080",
+            "BOTMEM_INTROSPECTION=on",
+            "BOTMEM_CORS_ORIGINS=",
+        ] {
+            assert!(
+                printed.lines().any(|l| l == line),
+                "no {line} in\n{printed}"
+            );
+        }
+        let help =
+            String::from_utf8(botmem().args(["serve", "--help"]).output().unwrap().stdout).unwrap();
+        for line in printed.lines() {
+            let key = line.split('=').next().unwrap();
+            assert!(
+                help.contains(key),
+                "{key} is printed but not explained by serve --help"
+            );
+        }
     }
 }

@@ -123,34 +123,40 @@ async fn every_type_field_argument_and_enum_value_has_a_description() {
     );
 }
 
-#[test]
-fn the_check_names_each_missing_item_by_path() {
-    let schema = json!({ "types": [
-        { "name": "String", "description": null },
-        { "name": "__Type", "description": null },
-        { "name": "Query", "description": "Reads.", "fields": [
-            { "name": "bots", "description": "Bots.", "args": [
-                { "name": "first", "description": "" },
-                { "name": "after", "description": "A cursor." },
+/// Tests that need no database: `scripts/test` runs them once, with
+/// `BOTMEM_TEST_DATABASE=none`.
+mod no_database {
+    use super::*;
+
+    #[test]
+    fn the_check_names_each_missing_item_by_path() {
+        let schema = json!({ "types": [
+            { "name": "String", "description": null },
+            { "name": "__Type", "description": null },
+            { "name": "Query", "description": "Reads.", "fields": [
+                { "name": "bots", "description": "Bots.", "args": [
+                    { "name": "first", "description": "" },
+                    { "name": "after", "description": "A cursor." },
+                ]},
+                { "name": "bot", "description": null, "args": [] },
             ]},
-            { "name": "bot", "description": null, "args": [] },
-        ]},
-        { "name": "MemoryRef", "description": null, "inputFields": [
-            { "name": "scope", "description": null },
-        ]},
-        { "name": "Role", "description": "Roles.", "enumValues": [
-            { "name": "VIEWER", "description": "  " },
-            { "name": "ADMIN", "description": "Everything." },
-        ]},
-    ]});
-    assert_eq!(
-        undocumented(&schema),
-        [
-            "Query.bots(first)",
-            "Query.bot",
-            "MemoryRef",
-            "MemoryRef.scope",
-            "Role.VIEWER"
-        ]
-    );
+            { "name": "MemoryRef", "description": null, "inputFields": [
+                { "name": "scope", "description": null },
+            ]},
+            { "name": "Role", "description": "Roles.", "enumValues": [
+                { "name": "VIEWER", "description": "  " },
+                { "name": "ADMIN", "description": "Everything." },
+            ]},
+        ]});
+        assert_eq!(
+            undocumented(&schema),
+            [
+                "Query.bots(first)",
+                "Query.bot",
+                "MemoryRef",
+                "MemoryRef.scope",
+                "Role.VIEWER"
+            ]
+        );
+    }
 }

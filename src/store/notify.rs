@@ -108,17 +108,29 @@ async fn notify(tx: &DatabaseTransaction, payload: String) -> Result<()> {
     Ok(())
 }
 
+pub(super) type Listener = PgListener;
+
+/// A listening connection opened ahead (`Store::connect`); `None` if that
+/// failed, and `start` tries again and reports why.
+pub(super) async fn connect_listener(url: String) -> Option<PgListener> {
+    PgListener::connect(&url).await.ok()
+}
+
 /// Listens (before returning, so no commit after this call is missed) and
 /// relays every notification to `bus` until `cancel`.
 pub(super) async fn start(
+    early: Option<PgListener>,
     db: DatabaseConnection,
     bus: EventBus,
     facts: Arc<Facts>,
     cancel: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>> {
-    let mut listener = PgListener::connect_with(db.get_postgres_connection_pool())
-        .await
-        .map_err(Error::internal)?;
+    let mut listener = match early {
+        Some(listener) => listener,
+        None => PgListener::connect_with(db.get_postgres_connection_pool())
+            .await
+            .map_err(Error::internal)?,
+    };
     listener.listen(CHANNEL).await.map_err(Error::internal)?;
     let relayed = Relayed { bus, facts };
     Ok(tokio::spawn(relay(listener, db, relayed, cancel)))

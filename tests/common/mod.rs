@@ -4,7 +4,14 @@
 //! `BOTMEM_TEST_DATABASE=sqlite` (default) gives each test a fresh SQLite
 //! file; `=postgres` a fresh PostgreSQL database on
 //! `BOTMEM_TEST_POSTGRES_URL` (default postgres://postgres@127.0.0.1:5432),
-//! dropped when the test ends.
+//! dropped when the test ends; `=none` (the run of database-free tests in
+//! `scripts/test`) fails any test that asks for a database. Any other value
+//! fails every test: a typo must not quietly test SQLite.
+//!
+//! Tests that only mean something on PostgreSQL (several replicas, the
+//! relay) live in a module named `postgres_only`: `scripts/test` leaves
+//! them out of the SQLite run, and [`require_postgres`] fails them anywhere
+//! else, so none passes by skipping.
 #![allow(dead_code)]
 
 pub mod process;
@@ -43,11 +50,40 @@ pub fn postgres_base() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    None,
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("BOTMEM_TEST_DATABASE").as_deref() {
+        Err(_) | Ok("sqlite") => Backend::Sqlite,
+        Ok("postgres") => Backend::Postgres,
+        Ok("none") => Backend::None,
+        Ok(other) => panic!("BOTMEM_TEST_DATABASE={other:?}: use sqlite, postgres or none"),
+    }
+}
+
 pub fn using_postgres() -> bool {
-    std::env::var("BOTMEM_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+    backend() == Backend::Postgres
+}
+
+/// For tests in a `postgres_only` module: run on SQLite, they fail.
+pub fn require_postgres() {
+    assert!(
+        using_postgres(),
+        "a postgres_only test ran with BOTMEM_TEST_DATABASE={:?}; scripts/test runs it on PostgreSQL only",
+        std::env::var("BOTMEM_TEST_DATABASE")
+    );
 }
 
 async fn create_database() -> (TestDb, String) {
+    assert!(
+        backend() != Backend::None,
+        "this test needs a database, but BOTMEM_TEST_DATABASE=none: move it out of the database-free set in scripts/test"
+    );
     if using_postgres() {
         let base = postgres_base();
         let admin_url = format!("{base}/postgres");
