@@ -106,6 +106,15 @@ pub struct Config {
     /// `/metrics` only on this address (e.g. `0.0.0.0:9100`), so it need
     /// not be public; unset, it is served beside `/graphql`.
     pub metrics_listen: Option<SocketAddr>,
+    /// Most bots of one tenant (0: no limit).
+    pub quota_bots: u64,
+    /// Most end users of one tenant, over all its bots (0: no limit).
+    pub quota_users: u64,
+    /// Most live KV keys of one tenant, tenant-wide and per bot together
+    /// (0: no limit).
+    pub quota_kv_keys: u64,
+    /// Most live variables in one memory (0: no limit).
+    pub quota_variables_per_memory: u64,
     /// Tenants that get their own label on `botmem_tenant_requests_total`
     /// (0: none, the default). Each costs a few series; keep it small.
     pub metrics_tenant_labels: usize,
@@ -205,6 +214,10 @@ impl Default for Config {
             janitor_tick_secs: 1,
             janitor_batch_size: 1000,
             metrics_listen: None,
+            quota_bots: 1_000,
+            quota_users: 0,
+            quota_kv_keys: 100_000,
+            quota_variables_per_memory: 1_000,
             metrics_tenant_labels: 0,
             cors_origins: None,
             introspection: Switch::On,
@@ -267,6 +280,10 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_JANITOR_TICK_SECS    how often to look for due tenants, seconds (default 1)
   BOTMEM_JANITOR_BATCH_SIZE   expired rows per janitor batch/transaction, 1 to 10000 (default 1000)
   BOTMEM_JANITOR_LEASE_SECS   how long a replica's claim on a tenant lasts (default 300)
+  BOTMEM_QUOTA_BOTS           most bots per tenant, 0 = no limit (default 1000)
+  BOTMEM_QUOTA_USERS          most end users per tenant, 0 = no limit (default 0)
+  BOTMEM_QUOTA_KV_KEYS        most live KV keys per tenant, 0 = no limit (default 100000)
+  BOTMEM_QUOTA_VARIABLES_PER_MEMORY  most live variables in one memory, 0 = no limit (default 1000)
   BOTMEM_METRICS_LISTEN       serve /metrics only on this address, e.g. 0.0.0.0:9100 (default: beside /graphql)
   BOTMEM_METRICS_TENANT_LABELS  label botmem_tenant_requests_total with the first N tenants served, the rest `other` (default 0: off)
   BOTMEM_CORS_ORIGINS         browser origins allowed to call the API, comma-separated or * (default: none)

@@ -711,3 +711,130 @@ mod postgres_only {
         assert_eq!(memory["data"]["memory"]["json"], json!({}), "{memory:#}");
     }
 }
+
+/// Quotas per tenant (`BOTMEM_QUOTA_*`): the write that would pass one is
+/// refused with `QUOTA_EXCEEDED` and changes nothing; other tenants and
+/// writes within the quota go on.
+mod quotas {
+    use super::*;
+
+    const CREATE_BOT: &str = "mutation($n: String!) { createBot(input: { name: $n }) { id } }";
+
+    #[tokio::test]
+    async fn bots_per_tenant() {
+        let s = TestServer::start_with(|c| c.quota_bots = 2).await;
+        let admin = s.admin("t1");
+        let first = s.create_bot(&admin, "a").await;
+        s.create_bot(&admin, "b").await;
+        let refused = s.gql(&admin, CREATE_BOT, json!({ "n": "c" })).await;
+        assert_code(&refused, "QUOTA_EXCEEDED");
+        let count = s.ok(&admin, "{ bots { totalCount } }", json!({})).await;
+        assert_eq!(count["bots"]["totalCount"], 2);
+        // Another tenant has its own quota.
+        s.create_bot(&s.admin("t2"), "c").await;
+        // Room again once a bot is gone.
+        s.ok(
+            &admin,
+            "mutation($id: UUID!) { deleteBot(id: $id) }",
+            json!({ "id": first }),
+        )
+        .await;
+        s.create_bot(&admin, "c").await;
+    }
+
+    #[tokio::test]
+    async fn users_per_tenant() {
+        let s = TestServer::start_with(|c| c.quota_users = 2).await;
+        let admin = s.admin("t1");
+        let bot = s.create_bot(&admin, "b").await;
+        s.start_conversation(&admin, &bot, "u1").await;
+        let upsert = "mutation($b: UUID!, $x: String!) { upsertUser(input: { botId: $b, channel: \"web\", externalId: $x }) { id } }";
+        s.ok(&admin, upsert, json!({ "b": bot, "x": "u2" })).await;
+        assert_code(
+            &s.gql(&admin, upsert, json!({ "b": bot, "x": "u3" })).await,
+            "QUOTA_EXCEEDED",
+        );
+        let start = "mutation($b: UUID!) { startConversation(input: { botId: $b, channel: \"web\", externalId: \"u4\" }) { id } }";
+        assert_code(
+            &s.gql(&admin, start, json!({ "b": bot })).await,
+            "QUOTA_EXCEEDED",
+        );
+        let users = s
+            .ok(
+                &admin,
+                "query($b: UUID!) { bot(id: $b) { users { totalCount } conversations { totalCount } } }",
+                json!({ "b": bot }),
+            )
+            .await;
+        assert_eq!(users["bot"]["users"]["totalCount"], 2, "{users}");
+        assert_eq!(users["bot"]["conversations"]["totalCount"], 1, "{users}");
+        // Known users go on.
+        s.ok(&admin, upsert, json!({ "b": bot, "x": "u2" })).await;
+        s.start_conversation(&admin, &bot, "u1").await;
+    }
+
+    #[tokio::test]
+    async fn live_kv_keys_per_tenant() {
+        let s = TestServer::start_with(|c| c.quota_kv_keys = 2).await;
+        let admin = s.admin("t1");
+        let set = "mutation($k: String!, $e: Duration) { kvSet(input: { key: $k, value: 1, expiresIn: $e }) { version } }";
+        s.ok(&admin, set, json!({ "k": "a", "e": "1m" })).await;
+        s.ok(&admin, set, json!({ "k": "b" })).await;
+        assert_code(
+            &s.gql(&admin, set, json!({ "k": "c" })).await,
+            "QUOTA_EXCEEDED",
+        );
+        let read = "{ kv(key: \"c\") { version } }";
+        assert_eq!(s.ok(&admin, read, json!({})).await["kv"], Value::Null);
+        // Existing keys still change.
+        s.ok(&admin, set, json!({ "k": "b" })).await;
+        // An expired key no longer counts, swept or not.
+        s.clock.advance(chrono::TimeDelta::minutes(2));
+        s.ok(&admin, set, json!({ "k": "c" })).await;
+    }
+
+    #[tokio::test]
+    async fn live_variables_per_memory() {
+        let w = World::start_with(|c| c.quota_variables_per_memory = 3).await;
+        let set_many =
+            "mutation($i: [SetVariableInput!]!) { setVariables(inputs: $i) { version } }";
+        let inputs = |names: &[&str]| -> Value {
+            names
+                .iter()
+                .map(|n| json!({ "ref": w.conv_ref(), "name": n, "value": 1, "expiresIn": "1m" }))
+                .collect()
+        };
+        let refused = w
+            .gql(set_many, json!({ "i": inputs(&["a", "b", "c", "d"]) }))
+            .await;
+        assert_code(&refused, "QUOTA_EXCEEDED");
+        let read = "query($r: MemoryRef!) { memory(ref: $r) { version json } }";
+        let memory = w.gql(read, json!({ "r": w.conv_ref() })).await;
+        assert_eq!(
+            memory["data"]["memory"]["json"],
+            json!({}),
+            "nothing written: {memory}"
+        );
+        w.gql(set_many, json!({ "i": inputs(&["a", "b", "c"]) }))
+            .await;
+        let set_one = "mutation($r: MemoryRef!, $n: String!) { setVariable(input: { ref: $r, name: $n, value: 2 }) { version } }";
+        assert_code(
+            &w.gql(set_one, json!({ "r": w.conv_ref(), "n": "d" })).await,
+            "QUOTA_EXCEEDED",
+        );
+        let patch = "mutation($r: MemoryRef!) { patchMemory(ref: $r, set: { e: 1 }) { version } }";
+        assert_code(
+            &w.gql(patch, json!({ "r": w.conv_ref() })).await,
+            "QUOTA_EXCEEDED",
+        );
+        // Overwriting is fine; other memories have their own quota.
+        let overwritten = w.gql(set_one, json!({ "r": w.conv_ref(), "n": "a" })).await;
+        assert!(overwritten.get("errors").is_none(), "{overwritten}");
+        let other = w.gql(set_one, json!({ "r": w.user_ref(), "n": "d" })).await;
+        assert!(other.get("errors").is_none(), "{other}");
+        // Expired variables no longer count.
+        w.s.clock.advance(chrono::TimeDelta::minutes(2));
+        let after = w.gql(set_one, json!({ "r": w.conv_ref(), "n": "d" })).await;
+        assert!(after.get("errors").is_none(), "{after}");
+    }
+}

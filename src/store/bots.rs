@@ -1,14 +1,14 @@
 //! Bots and their settings as rows; deleting a bot deletes its memory and KV
 //! entries here, the rest by cascading foreign keys.
 use entity::bot;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, PaginatorTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, Tx, conflict_or_internal, page, scoped, scoped_delete};
 use crate::{
     error::{Error, Result},
     model::{Bot, Duration, Page, PageRequest, Promotion, PromotionMode, RetentionPolicy, Scope},
-    model::{BotId, Fact, TenantId},
+    model::{BotId, Fact, Quota, TenantId},
 };
 
 const DUPLICATE_NAME: &str = "a bot with this name already exists";
@@ -126,6 +126,10 @@ impl Store {
 impl Tx {
     pub async fn insert_bot(&self, bot: &Bot) -> Result<()> {
         let tenant = self.tenant();
+        if self.quotas.bots.is_some() {
+            let bots = scoped::<bot::Entity>(tenant).count(self.db()).await?;
+            self.quotas.admit(Quota::Bots, bots + 1)?;
+        }
         to_row(tenant, bot)
             .insert(self.db())
             .await

@@ -6,8 +6,8 @@ use entity::kv_entry;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Func},
 };
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use super::{Store, Tx, scoped, scoped_delete};
 use crate::{
     error::{Error, Result},
     model::{BotId, TenantId},
-    model::{KvEntry, KvKey, Page},
+    model::{KvEntry, KvKey, Page, Quota},
 };
 
 fn bot_column(bot: Option<BotId>) -> Uuid {
@@ -149,6 +149,13 @@ impl Tx {
                 return Ok(current);
             }
         };
+        if self.quotas.kv_keys.is_some() && !current.is_live(now) && next.is_live(now) {
+            let live = scoped::<kv_entry::Entity>(tenant)
+                .filter(live_at(now))
+                .count(self.db())
+                .await?;
+            self.quotas.admit(Quota::KvKeys, live + 1)?;
+        }
         let mut active = row.into_active_model();
         active.value = Set(StoredJson(next.value.clone()));
         active.version = Set(next.version);

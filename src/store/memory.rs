@@ -9,8 +9,8 @@ use entity::StoredJson;
 use entity::{memory, variable};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, RelationDef,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 
@@ -18,7 +18,7 @@ use super::{Store, Tx, scoped, scoped_delete, scoped_update};
 use crate::{
     error::{Error, Result},
     model::{BotId, TenantId},
-    model::{OwnerKey, OwnerMemory, Scope, Variable},
+    model::{OwnerKey, OwnerMemory, Quota, Scope, Variable},
 };
 
 pub(super) fn to_variable(m: variable::Model) -> Variable {
@@ -269,6 +269,30 @@ impl Tx {
                 .await?;
         }
         self.step_versions(stepped, now).await
+    }
+
+    /// Fails with `QUOTA_EXCEEDED` when one of these memories (written in
+    /// this transaction) holds more live variables than
+    /// `BOTMEM_QUOTA_VARIABLES_PER_MEMORY`; the caller's transaction then
+    /// rolls back.
+    pub async fn admit_variables(&self, keys: &[OwnerKey], now: DateTime<Utc>) -> Result<()> {
+        if self.quotas.variables_per_memory.is_none() {
+            return Ok(());
+        }
+        for key in keys {
+            let live = scoped::<variable::Entity>(self.tenant())
+                .filter(variable::Column::Scope.eq(key.scope.as_str()))
+                .filter(variable::Column::OwnerId.eq(key.owner_id))
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(variable::Column::ExpiresAt.is_null())
+                        .add(variable::Column::ExpiresAt.gt(now)),
+                )
+                .count(self.db())
+                .await?;
+            self.quotas.admit(Quota::VariablesPerMemory, live)?;
+        }
+        Ok(())
     }
 
     /// `version + 1` for each memory of `owners` (`[scope, owner_id]` values), locked by the caller.

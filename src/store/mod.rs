@@ -28,7 +28,11 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-use crate::{config::Config, error::Result, model::Event, model::TenantId};
+use crate::{
+    config::Config,
+    error::Result,
+    model::{Event, Quotas, TenantId},
+};
 
 #[derive(Clone)]
 pub struct Store {
@@ -45,6 +49,7 @@ pub struct Store {
     /// process), through NOTIFY and every replica's relay on PostgreSQL.
     bus: EventBus,
     relayed: bool,
+    quotas: Quotas,
     /// The relay's connection, opened by `connect`; taken by `start_relay`.
     early_listener: std::sync::Arc<std::sync::Mutex<Option<notify::Listener>>>,
 }
@@ -62,6 +67,7 @@ pub struct Tx {
     bus: EventBus,
     facts: std::sync::Arc<facts::Facts>,
     relayed: bool,
+    quotas: Quotas,
 }
 
 impl Tx {
@@ -162,6 +168,7 @@ impl Store {
             write_gate: config.is_sqlite().then(Default::default),
             bus: EventBus::new(config.event_buffer),
             relayed: !config.is_sqlite(),
+            quotas: quotas(config),
         })
     }
 
@@ -276,6 +283,7 @@ impl Store {
             bus: self.bus.clone(),
             facts: self.facts.clone(),
             relayed: self.relayed,
+            quotas: self.quotas,
         })
     }
 
@@ -303,6 +311,17 @@ impl Store {
 }
 
 /// Every read of a tenant table starts here.
+/// `BOTMEM_QUOTA_*`; 0 means no limit.
+fn quotas(config: &Config) -> Quotas {
+    let limit = |n: u64| (n > 0).then_some(n);
+    Quotas {
+        bots: limit(config.quota_bots),
+        users: limit(config.quota_users),
+        kv_keys: limit(config.quota_kv_keys),
+        variables_per_memory: limit(config.quota_variables_per_memory),
+    }
+}
+
 pub(crate) fn scoped<E: TenantScoped>(tenant: &TenantId) -> Select<E> {
     E::find().filter(E::tenant_column().eq(tenant.as_str()))
 }

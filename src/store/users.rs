@@ -3,14 +3,14 @@
 use entity::user;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QuerySelect,
+    PaginatorTrait, QueryFilter, QuerySelect,
 };
 
 use super::{Store, Tx, page, scoped};
 use crate::{
     error::{Error, Result},
     model::{BotId, TenantId, UserId},
-    model::{Page, PageRequest, UpsertUser, User, UserProfile},
+    model::{Page, PageRequest, Quota, UpsertUser, User, UserProfile},
 };
 
 pub(super) fn to_domain(m: user::Model) -> User {
@@ -140,6 +140,10 @@ impl Tx {
         let existing = match key().one(self.db()).await? {
             Some(row) => row,
             None => {
+                if self.quotas.users.is_some() {
+                    let users = scoped::<user::Entity>(tenant).count(self.db()).await?;
+                    self.quotas.admit(Quota::Users, users + 1)?;
+                }
                 let p = &input.profile;
                 let row = user::ActiveModel {
                     tenant_id: Set(tenant.as_str().to_owned()),

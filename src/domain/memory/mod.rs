@@ -315,6 +315,16 @@ impl App {
         }
         let result = op(&mut memories)?;
         tx.save_memories(memories.values(), now).await?;
+        if matches!(activity, Activity::Touch) {
+            // Only writes that add variables can cross the quota; moving
+            // memory at the end of a conversation never fails on it.
+            let grown: Vec<OwnerKey> = memories
+                .values()
+                .filter(|m| m.dirty_rows().0.iter().any(|v| v.created_at == now))
+                .map(|m| m.key)
+                .collect();
+            tx.admit_variables(&grown, now).await?;
+        }
         tx.stage(change_announcements(
             auth, &memories, &touched, activity, now,
         ));
