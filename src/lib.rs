@@ -119,6 +119,7 @@ pub async fn run(
             max_depth: config.max_query_depth,
             max_aliases: config.max_query_aliases,
             max_directives: config.max_query_directives,
+            passed: Default::default(),
         }),
         fair: fair.clone(),
         request_timeout: secs(config.request_timeout_secs),

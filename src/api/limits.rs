@@ -33,17 +33,26 @@ pub struct DocumentLimits {
     pub max_depth: u64,
     pub max_aliases: u64,
     pub max_directives: u64,
+    /// Documents that passed, by their text.
+    pub passed: super::documents::DocumentCache,
 }
 
 impl DocumentLimits {
     /// Checks `request` and leaves its parsed document in it.
     pub fn check(&self, request: &mut Request) -> Result<(), Error> {
-        self.scan(&request.query)?;
-        let document = request
-            .parsed_query()
-            .map_err(|e| Error::bad_input("query", e.message))?;
-        self.measure(document)?;
-        reject_nul_in_document(document)?;
+        match self.passed.get(&request.query) {
+            Some(document) => request.set_parsed_query(document),
+            None => {
+                self.scan(&request.query)?;
+                let source = request.query.clone();
+                let document = request
+                    .parsed_query()
+                    .map_err(|e| Error::bad_input("query", e.message))?;
+                self.measure(document)?;
+                reject_nul_in_document(document)?;
+                self.passed.put(&source, document);
+            }
+        }
         for (name, value) in request.variables.iter() {
             reject_nul(&format!("variables.{name}"), value)?;
         }
@@ -322,6 +331,7 @@ mod tests {
             max_depth: 16,
             max_aliases: 50,
             max_directives: 50,
+            passed: Default::default(),
         }
     }
 
@@ -362,5 +372,26 @@ mod tests {
         let in_string = format!("{{ f(v: \"{}\") }}", "[".repeat(100));
         assert_eq!(check(&in_string), Ok(()));
         assert_eq!(check("{ a { b } ...F } fragment F on Query { c }"), Ok(()));
+    }
+
+    /// The second request with the same text takes the parsed document
+    /// from the cache; a refused document is never cached, and variables
+    /// are checked every time.
+    #[test]
+    fn passed_documents_are_reused_refused_ones_are_not() {
+        let limits = limits();
+        let query = "query($v: JSON) { a(v: $v) { b } }";
+        assert!(limits.check(&mut Request::new(query)).is_ok());
+        assert!(limits.passed.get(query).is_some());
+        let deep = format!("query {}{}", "{ a ".repeat(20), "}".repeat(20));
+        assert!(limits.check(&mut Request::new(&deep)).is_err());
+        assert!(limits.passed.get(&deep).is_none());
+        assert!(limits.check(&mut Request::new(&deep)).is_err());
+        let nul = async_graphql::Variables::from_json(serde_json::json!({ "v": "x\u{0}" }));
+        let mut with_nul = Request::new(query).variables(nul);
+        assert!(limits.check(&mut with_nul).is_err());
+        let mut again = Request::new(query);
+        limits.check(&mut again).unwrap();
+        assert_eq!(again.parsed_query().unwrap().operations.iter().count(), 1);
     }
 }

@@ -5,6 +5,7 @@ mod connection;
 mod context;
 mod conversations;
 mod cost;
+mod documents;
 mod enums;
 pub mod errors;
 pub mod fair;
