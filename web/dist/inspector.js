@@ -1,1 +1,501 @@
-
+var Rn=Object.defineProperty;var Mn=(e,t,n)=>t in e?Rn(e,t,{enumerable:!0,configurable:!0,writable:!0,value:n}):e[t]=n;var ie=(e,t,n)=>Mn(e,typeof t!="symbol"?t+"":t,n);var Ne,A,yt,Pn,ee,ht,bt,vt,Fe,Ee,fe,xt,Ge,He,We,wt,Ce={},Ie=[],Un=/acit|ex(?:s|g|n|p|$)|rph|grid|ows|mnc|ntw|ine[ch]|zoo|^ord|itera/i,Ae=Array.isArray;function X(e,t){for(var n in t)e[n]=t[n];return e}function Qe(e){e&&e.parentNode&&e.parentNode.removeChild(e)}function Ke(e,t,n){var r,s,o,i={};for(o in t)o=="key"?r=t[o]:o=="ref"?s=t[o]:i[o]=t[o];if(arguments.length>2&&(i.children=arguments.length>3?Ne.call(arguments,2):n),typeof e=="function"&&e.defaultProps!=null)for(o in e.defaultProps)i[o]===void 0&&(i[o]=e.defaultProps[o]);return Se(e,i,r,s,null)}function Se(e,t,n,r,s){var o={type:e,props:t,key:n,ref:r,__k:null,__:null,__b:0,__e:null,__c:null,constructor:void 0,__v:s??++yt,__i:-1,__u:0};return s==null&&A.vnode!=null&&A.vnode(o),o}function Oe(e){return e.children}function Te(e,t){this.props=e,this.context=t}function re(e,t){if(t==null)return e.__?re(e.__,e.__i+1):null;for(var n;t<e.__k.length;t++)if((n=e.__k[t])!=null&&n.__e!=null)return n.__e;return typeof e.type=="function"?re(e):null}function Bn(e){if(e.__P&&e.__d){var t=e.__v,n=t.__e,r=[],s=[],o=X({},t);o.__v=t.__v+1,A.vnode&&A.vnode(o),ze(e.__P,o,t,e.__n,e.__P.namespaceURI,32&t.__u?[n]:null,r,n??re(t),!!(32&t.__u),s),o.__v=t.__v,o.__.__k[o.__i]=o,It(r,o,s),t.__e=t.__=null,o.__e!=n&&Et(o)}}function Et(e){if((e=e.__)!=null&&e.__c!=null)return e.__e=e.__c.base=null,e.__k.some(function(t){if(t!=null&&t.__e!=null)return e.__e=e.__c.base=t.__e}),Et(e)}function Je(e){(!e.__d&&(e.__d=!0)&&ee.push(e)&&!ke.__r++||ht!=A.debounceRendering)&&((ht=A.debounceRendering)||bt)(ke)}function ke(){try{for(var e,t=1;ee.length;)ee.length>t&&ee.sort(vt),e=ee.shift(),t=ee.length,Bn(e)}finally{ee.length=ke.__r=0}}function St(e,t,n,r,s,o,i,c,l,u,p){var f,a,m,x,g,$,_=r&&r.__k||Ie,b=t.length;for(l=Dn(n,t,_,l,b),f=0;f<b;f++)(m=n.__k[f])!=null&&(a=m.__i!=-1&&_[m.__i]||Ce,m.__i=f,$=ze(e,m,a,s,o,i,c,l,u,p),x=m.__e,m.ref&&a.ref!=m.ref&&(a.ref&&Ye(a.ref,null,m),p.push(m.ref,m.__c||x,m)),g==null&&x!=null&&(g=x),4&m.__u?(l=Tt(m,l,e),a.__e&&(a.__e=null)):typeof m.type=="function"&&$!==void 0?l=$:x&&(l=x.nextSibling),m.__u&=-7);return n.__e=g,l}function Dn(e,t,n,r,s){var o,i,c,l,u,p=n.length,f=p,a=0;for(e.__k=new Array(s),o=0;o<s;o++)(i=t[o])!=null&&typeof i!="boolean"&&typeof i!="function"?(typeof i=="string"||typeof i=="number"||typeof i=="bigint"||i.constructor==String?i=e.__k[o]=Se(null,i,null,null,null):Ae(i)?i=e.__k[o]=Se(Oe,{children:i},null,null,null):i.constructor===void 0&&i.__b>0?i=e.__k[o]=Se(i.type,i.props,i.key,i.ref?i.ref:null,i.__v):e.__k[o]=i,l=o+a,i.__=e,i.__b=e.__b+1,c=null,(u=i.__i=Ln(i,n,l,f))!=-1&&(f--,(c=n[u])&&(c.__u|=2)),c==null||c.__v==null?(u==-1&&(s>p?a--:s<p&&a++),typeof i.type!="function"&&(i.__u|=4)):u!=l&&(u==l-1?a--:u==l+1?a++:(u>l?a--:a++,i.__u|=4))):e.__k[o]=null;if(f)for(o=0;o<p;o++)(c=n[o])!=null&&(2&c.__u)==0&&(c.__e==r&&(r=re(c)),Nt(c,c));return r}function Tt(e,t,n){var r,s;if(typeof e.type=="function"){for(r=e.__k,s=0;r&&s<r.length;s++)r[s]&&(r[s].__=e,t=Tt(r[s],t,n));return t}e.__e!=t&&(t&&e.type&&!t.parentNode&&(t=re(e)),t=n.insertBefore(e.__e,t||null));do t=t&&t.nextSibling;while(t!=null&&t.nodeType==8);return t}function Ln(e,t,n,r){var s,o,i,c=e.key,l=e.type,u=t[n],p=u!=null&&(2&u.__u)==0;if(u===null&&c==null||p&&c==u.key&&l==u.type)return n;if(r>(p?1:0)){for(s=n-1,o=n+1;s>=0||o<t.length;)if((u=t[i=s>=0?s--:o++])!=null&&(2&u.__u)==0&&c==u.key&&l==u.type)return i}return-1}function $t(e,t,n){t[0]=="-"?e.setProperty(t,n??""):e[t]=n==null?"":typeof n!="number"||Un.test(t)?n:n+"px"}function we(e,t,n,r,s){var o,i;e:if(t=="style")if(typeof n=="string")e.style.cssText=n;else{if(typeof r=="string"&&(e.style.cssText=r=""),r)for(t in r)n&&t in n||$t(e.style,t,"");if(n)for(t in n)r&&n[t]==r[t]||$t(e.style,t,n[t])}else if(t[0]=="o"&&t[1]=="n")o=t!=(t=t.replace(xt,"$1")),i=t.toLowerCase(),t=i in e||t=="onFocusOut"||t=="onFocusIn"?i.slice(2):t.slice(2),e.l||(e.l={}),e.l[t+o]=n,n?r?n[fe]=r[fe]:(n[fe]=Ge,e.addEventListener(t,o?We:He,o)):e.removeEventListener(t,o?We:He,o);else{if(s=="http://www.w3.org/2000/svg")t=t.replace(/xlink(H|:h)/,"h").replace(/sName$/,"s");else if(t!="width"&&t!="height"&&t!="href"&&t!="list"&&t!="form"&&t!="tabIndex"&&t!="download"&&t!="rowSpan"&&t!="colSpan"&&t!="role"&&t!="popover"&&t in e)try{e[t]=n??"";break e}catch{}typeof n=="function"||(n==null||n===!1&&t[4]!="-"?e.removeAttribute(t):e.setAttribute(t,t=="popover"&&n==1?"":n))}}function gt(e){return function(t){if(this.l){var n=this.l[t.type+e];if(t[Ee]==null)t[Ee]=Ge++;else if(t[Ee]<n[fe])return;return n(A.event?A.event(t):t)}}}function ze(e,t,n,r,s,o,i,c,l,u){var p,f,a,m,x,g,$,_,b,h,E,I,R,M,v,w,S=t.type;if(t.constructor!==void 0)return null;128&n.__u&&(l=!!(32&n.__u),o=[c=t.__e=n.__e]),(p=A.__b)&&p(t);e:if(typeof S=="function"){f=i.length;try{if(b=t.props,h=S.prototype&&S.prototype.render,E=(p=S.contextType)&&r[p.__c],I=p?E?E.props.value:p.__:r,n.__c?_=(a=t.__c=n.__c).__=a.__E:(h?t.__c=a=new S(b,I):(t.__c=a=new Te(b,I),a.constructor=S,a.render=qn),E&&E.sub(a),a.state||(a.state={}),a.__n=r,m=a.__d=!0,a.__h=[],a._sb=[]),h&&a.__s==null&&(a.__s=a.state),h&&S.getDerivedStateFromProps!=null&&(a.__s==a.state&&(a.__s=X({},a.__s)),X(a.__s,S.getDerivedStateFromProps(b,a.__s))),x=a.props,g=a.state,a.__v=t,m)h&&S.getDerivedStateFromProps==null&&a.componentWillMount!=null&&a.componentWillMount(),h&&a.componentDidMount!=null&&a.__h.push(a.componentDidMount);else{if(h&&S.getDerivedStateFromProps==null&&b!==x&&a.componentWillReceiveProps!=null&&a.componentWillReceiveProps(b,I),t.__v==n.__v||!a.__e&&a.shouldComponentUpdate!=null&&a.shouldComponentUpdate(b,a.__s,I)===!1){t.__v!=n.__v&&(a.props=b,a.state=a.__s,a.__d=!1),t.__e=n.__e,t.__k=n.__k,t.__k.some(function(V){V&&(V.__=t)}),Ie.push.apply(a.__h,a._sb),a._sb=[],a.__h.length&&i.push(a),c=re(n);break e}a.componentWillUpdate!=null&&a.componentWillUpdate(b,a.__s,I),h&&a.componentDidUpdate!=null&&a.__h.push(function(){a.componentDidUpdate(x,g,$)})}if(a.context=I,a.props=b,a.__P=e,a.__e=!1,R=A.__r,M=0,h)a.state=a.__s,a.__d=!1,R&&R(t),p=a.render(a.props,a.state,a.context),Ie.push.apply(a.__h,a._sb),a._sb=[];else do a.__d=!1,R&&R(t),p=a.render(a.props,a.state,a.context),a.state=a.__s;while(a.__d&&++M<25);a.state=a.__s,a.getChildContext!=null&&(r=X(X({},r),a.getChildContext())),h&&!m&&a.getSnapshotBeforeUpdate!=null&&($=a.getSnapshotBeforeUpdate(x,g)),v=p!=null&&p.type===Oe&&p.key==null?kt(p.props.children):p,c=St(e,Ae(v)?v:[v],t,n,r,s,o,i,c,l,u),a.base=t.__e,t.__u&=-161,a.__h.length&&i.push(a),_&&(a.__E=a.__=null)}catch(V){if(i.length=f,t.__v=null,l||o!=null){if(V.then){for(t.__u|=l?160:128;c&&c.nodeType==8&&c.nextSibling;)c=c.nextSibling;o!=null&&(o[o.indexOf(c)]=null),t.__e=c}else if(o!=null)for(w=o.length;w--;)Qe(o[w])}else t.__e=n.__e;t.__k==null&&(t.__k=n.__k||[]),V.then||Ct(t),A.__e(V,t,n)}}else o==null&&t.__v==n.__v?(t.__k=n.__k,t.__e=n.__e):c=t.__e=Vn(n.__e,t,n,r,s,o,i,l,u);return(p=A.diffed)&&p(t),128&t.__u?void 0:c}function Ct(e){e&&(e.__c&&(e.__c.__e=!0),e.__k&&e.__k.some(Ct))}function It(e,t,n){for(var r=0;r<n.length;r++)Ye(n[r],n[++r],n[++r]);A.__c&&A.__c(t,e),e.some(function(s){try{e=s.__h,s.__h=[],e.some(function(o){o.call(s)})}catch(o){A.__e(o,s.__v)}})}function kt(e){return typeof e!="object"||e==null||e.__b>0?e:Ae(e)?e.map(kt):e.constructor!==void 0?null:X({},e)}function Vn(e,t,n,r,s,o,i,c,l){var u,p,f,a,m,x,g,$=n.props||Ce,_=t.props,b=t.type;if(b=="svg"?s="http://www.w3.org/2000/svg":b=="math"?s="http://www.w3.org/1998/Math/MathML":s||(s="http://www.w3.org/1999/xhtml"),o!=null){for(u=0;u<o.length;u++)if((m=o[u])&&"setAttribute"in m==!!b&&(b?m.localName==b:m.nodeType==3)){e=m,o[u]=null;break}}if(e==null){if(b==null)return document.createTextNode(_);e=document.createElementNS(s,b,_.is&&_),c&&(A.__m&&A.__m(t,o),c=!1),o=null}if(b==null)$===_||c&&e.data==_||(e.data=_);else{if(o=b=="textarea"&&_.defaultValue!=null?null:o&&Ne.call(e.childNodes),!c&&o!=null)for($={},u=0;u<e.attributes.length;u++)$[(m=e.attributes[u]).name]=m.value;for(u in $)m=$[u],u=="dangerouslySetInnerHTML"?f=m:u=="children"||u in _||u=="value"&&"defaultValue"in _||u=="checked"&&"defaultChecked"in _||we(e,u,null,m,s);for(u in _)m=_[u],u=="children"?a=m:u=="dangerouslySetInnerHTML"?p=m:u=="value"?x=m:u=="checked"?g=m:c&&typeof m!="function"||$[u]===m||we(e,u,m,$[u],s);if(p)c||f&&(p.__html==f.__html||p.__html==e.innerHTML)||(e.innerHTML=p.__html),t.__k=[];else if(f&&(e.innerHTML=""),St(t.type=="template"?e.content:e,Ae(a)?a:[a],t,n,r,b=="foreignObject"?"http://www.w3.org/1999/xhtml":s,o,i,o?o[0]:n.__k&&re(n,0),c,l),o!=null)for(u=o.length;u--;)Qe(o[u]);c&&b!="textarea"||(u="value",b=="progress"&&x==null?e.removeAttribute("value"):x!=null&&(x!==e[u]||b=="progress"&&!x||b=="option"&&x!=$[u])&&we(e,u,x,$[u],s),u="checked",g!=null&&g!=e[u]&&we(e,u,g,$[u],s))}return e}function Ye(e,t,n){try{if(typeof e=="function"){var r=typeof e.__u=="function";r&&e.__u(),r&&t==null||(e.__u=e(t))}else e.current=t}catch(s){A.__e(s,n)}}function Nt(e,t,n){var r,s;if(A.unmount&&A.unmount(e),(r=e.ref)&&(r.current&&r.current!=e.__e||Ye(r,null,t)),(r=e.__c)!=null){if(r.componentWillUnmount)try{r.componentWillUnmount()}catch(o){A.__e(o,t)}r.base=r.__P=r.__n=null}if(r=e.__k)for(s=0;s<r.length;s++)r[s]&&Nt(r[s],t,n||typeof e.type!="function");n||Qe(e.__e),e.__c=e.__=e.__e=void 0}function qn(e,t,n){return this.constructor(e,n)}function At(e,t,n){var r,s,o,i;t==document&&(t=document.documentElement),A.__&&A.__(e,t),s=(r=typeof n=="function")?null:n&&n.__k||t.__k,o=[],i=[],ze(t,e=(!r&&n||t).__k=Ke(Oe,null,[e]),s||Ce,Ce,t.namespaceURI,!r&&n?[n]:s?null:t.firstChild?Ne.call(t.childNodes):null,o,!r&&n?n:s?s.__e:t.firstChild,r,i),It(o,e,i),e.props.children=null}function Ot(e){function t(n){var r,s;return this.getChildContext||(r=new Set,(s={})[t.__c]=this,this.getChildContext=function(){return s},this.componentWillUnmount=function(){r=null},this.shouldComponentUpdate=function(o){this.props.value!=o.value&&r.forEach(function(i){i.__e=!0,Je(i)})},this.sub=function(o){r.add(o);var i=o.componentWillUnmount;o.componentWillUnmount=function(){r&&r.delete(o),i&&i.call(o)}}),n.children}return t.__c="__cC"+wt++,t.__=e,t.Provider=t.__l=(t.Consumer=function(n,r){return n.children(r)}).contextType=t,t}Ne=Ie.slice,A={__e:function(e,t,n,r){for(var s,o,i;t=t.__;)if((s=t.__c)&&!s.__)try{if((o=s.constructor)&&o.getDerivedStateFromError!=null&&(s.setState(o.getDerivedStateFromError(e)),i=s.__d),s.componentDidCatch!=null&&(s.componentDidCatch(e,r||{}),i=s.__d),i)return s.__E=s}catch(c){e=c}throw e}},yt=0,Pn=function(e){return e!=null&&e.constructor===void 0},Te.prototype.setState=function(e,t){var n;n=this.__s!=null&&this.__s!=this.state?this.__s:this.__s=X({},this.state),typeof e=="function"&&(e=e(X({},n),this.props)),e&&X(n,e),e!=null&&this.__v&&(t&&this._sb.push(t),Je(this))},Te.prototype.forceUpdate=function(e){this.__v&&(this.__e=!0,e&&this.__h.push(e),Je(this))},Te.prototype.render=Oe,ee=[],bt=typeof Promise=="function"?Promise.prototype.then.bind(Promise.resolve()):setTimeout,vt=function(e,t){return e.__v.__b-t.__v.__b},ke.__r=0,Fe=Math.random().toString(8),Ee="__d"+Fe,fe="__a"+Fe,xt=/(PointerCapture)$|Capture$/i,Ge=0,He=gt(!1),We=gt(!0),wt=0;var le,B,Ze,Rt,_e=0,qt=[],L=A,Mt=L.__b,Pt=L.__r,Ut=L.diffed,Bt=L.__c,Dt=L.unmount,Lt=L.__;function Me(e,t){L.__h&&L.__h(B,e,_e||t),_e=0;var n=B.__H||(B.__H={__:[],__h:[]});return e>=n.__.length&&n.__.push({}),n.__[e]}function y(e){return _e=1,jn(Ht,e)}function jn(e,t,n){var r=Me(le++,2);if(r.t=e,!r.__c&&(r.__=[n?n(t):Ht(void 0,t),function(c){var l=r.__N?r.__N[0]:r.__[0],u=r.t(l,c);l!==u&&(r.__N=[u,r.__[1]],r.__c.setState({}))}],r.__c=B,!B.__f)){var s=function(c,l,u){if(!r.__c.__H)return!0;var p=!1,f=r.__c.props!==c;if(r.__c.__H.__.some(function(m){if(m.__N){p=!0;var x=m.__[0];m.__=m.__N,m.__N=void 0,x!==m.__[0]&&(f=!0)}}),o){var a=o.call(this,c,l,u);return p?a||f:a}return!p||f};B.__f=!0;var o=B.shouldComponentUpdate,i=B.componentWillUpdate;B.componentWillUpdate=function(c,l,u){if(this.__e){var p=o;o=void 0,s(c,l,u),o=p}i&&i.call(this,c,l,u)},B.shouldComponentUpdate=s}return r.__N||r.__}function U(e,t){var n=Me(le++,3);!L.__s&&Ft(n.__H,t)&&(n.__=e,n.u=t,B.__H.__h.push(n))}function z(e){return _e=5,Pe(function(){return{current:e}},[])}function Pe(e,t){var n=Me(le++,7);return Ft(n.__H,t)&&(n.__=e(),n.__H=t,n.__h=e),n.__}function et(e,t){return _e=8,Pe(function(){return e},t)}function jt(e){var t=B.context[e.__c],n=Me(le++,9);return n.c=e,t?(n.__==null&&(n.__=!0,t.sub(B)),t.props.value):e.__}function Fn(){for(var e;e=qt.shift();){var t=e.__H;if(e.__P&&t)try{t.__h.some(Re),t.__h.some(Xe),t.__h=[]}catch(n){t.__h=[],L.__e(n,e.__v)}}}L.__b=function(e){B=null,Mt&&Mt(e)},L.__=function(e,t){e&&t.__k&&t.__k.__m&&(e.__m=t.__k.__m),Lt&&Lt(e,t)},L.__r=function(e){Pt&&Pt(e),le=0;var t=(B=e.__c).__H;t&&(Ze===B?(t.__h=[],B.__h=[],t.__.some(function(n){n.__N&&(n.__=n.__N),n.u=n.__N=void 0})):(t.__h.some(Re),t.__h.some(Xe),t.__h=[],le=0)),Ze=B},L.diffed=function(e){Ut&&Ut(e);var t=e.__c;t&&t.__H&&(t.__H.__h.length&&(qt.push(t)!==1&&Rt===L.requestAnimationFrame||((Rt=L.requestAnimationFrame)||Hn)(Fn)),t.__H.__.some(function(n){n.u&&(n.__H=n.u,n.u=void 0)})),Ze=B=null},L.__c=function(e,t){t.some(function(n){try{n.__h.some(Re),n.__h=n.__h.filter(function(r){return!r.__||Xe(r)})}catch(r){t.some(function(s){s.__h&&(s.__h=[])}),t=[],L.__e(r,n.__v)}}),Bt&&Bt(e,t)},L.unmount=function(e){Dt&&Dt(e);var t,n=e.__c;n&&n.__H&&(n.__H.__.some(function(r){try{Re(r)}catch(s){t=s}}),n.__H=void 0,t&&L.__e(t,n.__v))};var Vt=typeof requestAnimationFrame=="function";function Hn(e){var t,n=function(){clearTimeout(r),Vt&&cancelAnimationFrame(t),setTimeout(e)},r=setTimeout(n,35);Vt&&(t=requestAnimationFrame(n))}function Re(e){var t=B,n=e.__c;typeof n=="function"&&(e.__c=void 0,n()),B=t}function Xe(e){var t=B;e.__c=e.__(),B=t}function Ft(e,t){return!e||e.length!==t.length||t.some(function(n,r){return n!==e[r]})}function Ht(e,t){return typeof t=="function"?t(e):t}var Jt=function(e,t,n,r){var s;t[0]=0;for(var o=1;o<t.length;o++){var i=t[o++],c=t[o]?(t[0]|=i?1:2,n[t[o++]]):t[++o];i===3?r[0]=c:i===4?r[1]=Object.assign(r[1]||{},c):i===5?(r[1]=r[1]||{})[t[++o]]=c:i===6?r[1][t[++o]]+=c+"":i?(s=e.apply(c,Jt(e,c,n,["",null])),r.push(s),c[0]?t[0]|=2:(t[o-2]=0,t[o]=s)):r.push(c)}return r},Wt=new Map;function Gt(e){var t=Wt.get(this);return t||(t=new Map,Wt.set(this,t)),(t=Jt(this,t.get(e)||(t.set(e,t=(function(n){for(var r,s,o=1,i="",c="",l=[0],u=function(a){o===1&&(a||(i=i.replace(/^\s*\n\s*|\s*\n\s*$/g,"")))?l.push(0,a,i):o===3&&(a||i)?(l.push(3,a,i),o=2):o===2&&i==="..."&&a?l.push(4,a,0):o===2&&i&&!a?l.push(5,0,!0,i):o>=5&&((i||!a&&o===5)&&(l.push(o,0,i,s),o=6),a&&(l.push(o,a,0,s),o=6)),i=""},p=0;p<n.length;p++){p&&(o===1&&u(),u(p));for(var f=0;f<n[p].length;f++)r=n[p][f],o===1?r==="<"?(u(),l=[l],o=3):i+=r:o===4?i==="--"&&r===">"?(o=1,i=""):i=r+i[0]:c?r===c?c="":i+=r:r==='"'||r==="'"?c=r:r===">"?(u(),o=1):o&&(r==="="?(o=5,s=i,i=""):r==="/"&&(o<5||n[p][f+1]===">")?(u(),o===3&&(l=l[0]),o=l,(l=l[0]).push(2,0,o),o=0):r===" "||r==="	"||r===`
+`||r==="\r"?(u(),o=2):i+=r),o===3&&i==="!--"&&(o=4,l=l[0])}return u(),l})(e)),t),arguments,[])).length>1?t:t[0]}var d=Gt.bind(Ke),tt=new Set;setInterval(()=>tt.forEach(e=>e(Date.now())),1e3);function Wn(){let[e,t]=y(Date.now());return U(()=>(tt.add(t),()=>tt.delete(t)),[]),e}function Ue(e){if(!e)return"\u2014";let t=new Date(e);return Number.isNaN(t.getTime())?String(e):t.toISOString().replace("T"," ").replace(/\.\d+Z$/,"Z")}function Qt(e){let t=Math.max(0,Math.round(e/1e3)),n=Math.floor(t/86400),r=Math.floor(t%86400/3600),s=Math.floor(t%3600/60),o=t%60;return n?`${n}d ${r}h`:r?`${r}h ${s}m`:s?`${s}m ${o}s`:`${o}s`}function q({at:e}){return d`<time datetime=${e||""}>${Ue(e)}</time>`}function te({at:e,never:t="never"}){let n=Wn();if(!e)return d`<span class="muted">${t}</span>`;let r=new Date(e).getTime()-n;return d`<time class=${r<=0?"countdown expired":r<6e4?"countdown soon":"countdown"}
+      datetime=${e} title=${Ue(e)}>
+    ${r<=0?`expired ${Qt(-r)} ago`:`in ${Qt(r)}`}
+  </time>`}var Jn=160;function he({value:e}){let t=JSON.stringify(e,null,2)??"null",n=t.split(`
+`).length;if(t.length<=Jn&&n<=6)return d`<pre class="json">${t}</pre>`;let r=JSON.stringify(e).slice(0,60);return d`<details class="json-long">
+    <summary><code>${r}…</code> <span class="muted">(${t.length} characters, ${n} lines)</span></summary>
+    <pre class="json">${t}</pre>
+  </details>`}function Kt(e,t=80){let n=JSON.stringify(e)??"null";return n.length>t?n.slice(0,t-1)+"\u2026":n}function Y(e,t){let[n,r]=y({data:null,error:null,loading:!0}),s=z(0),o=et(()=>{let c=++s.current;return r(l=>({...l,loading:!0})),e().then(l=>c===s.current&&r({data:l,error:null,loading:!1}),l=>c===s.current&&r(u=>({...u,error:l,loading:!1})))},t);U(()=>{r({data:null,error:null,loading:!0}),o()},[o]);let i=et(c=>r(l=>({...l,data:typeof c=="function"?c(l.data):c})),[]);return{...n,reload:o,set:i}}function ce(){let[e,t]=y([null]);return{after:e[e.length-1],page:e.length,next:r=>t(s=>[...s,r]),previous:()=>t(r=>r.length>1?r.slice(0,-1):r),reset:()=>t([null])}}function de({pager:e,pageInfo:t,total:n,label:r}){return t?d`<nav class="pager" aria-label=${`${r} pages`}>
+    <button type="button" onClick=${e.previous} disabled=${e.page===1}>← Previous</button>
+    <span>Page ${e.page}${n!=null?` \xB7 ${n} in all`:""}</span>
+    <button type="button" onClick=${()=>e.next(t.endCursor)} disabled=${!t.hasNextPage}>Next →</button>
+  </nav>`:null}function W({error:e,children:t}){return e?d`<div class="error" role="alert">
+    <strong>${e.code||"Error"}</strong>: ${e.message}${t}
+  </div>`:null}function Z({what:e}){return d`<p class="muted" role="status">Loading ${e}…</p>`}function zt(e,t){let n=new URLSearchParams;return n.set("query",e),t&&Object.keys(t).length&&n.set("variables",JSON.stringify(t,null,2)),"/graphiql#"+n.toString()}function J(e){return e===null?"null":Array.isArray(e)?"array":typeof e}function ne(e){return J(e)==="object"}function Gn(e){return Array.isArray(e)&&e.length>0&&e.every(t=>"message"in t)}function nt(e,t){return e.length<124?e:t}var Yt="graphql-transport-ws";var G=(e=>(e[e.InternalServerError=4500]="InternalServerError",e[e.InternalClientError=4005]="InternalClientError",e[e.BadRequest=4400]="BadRequest",e[e.BadResponse=4004]="BadResponse",e[e.Unauthorized=4401]="Unauthorized",e[e.Forbidden=4403]="Forbidden",e[e.SubprotocolNotAcceptable=4406]="SubprotocolNotAcceptable",e[e.ConnectionInitialisationTimeout=4408]="ConnectionInitialisationTimeout",e[e.ConnectionAcknowledgementTimeout=4504]="ConnectionAcknowledgementTimeout",e[e.SubscriberAlreadyExists=4409]="SubscriberAlreadyExists",e[e.TooManyInitialisationRequests=4429]="TooManyInitialisationRequests",e))(G||{}),Q=(e=>(e.ConnectionInit="connection_init",e.ConnectionAck="connection_ack",e.Ping="ping",e.Pong="pong",e.Subscribe="subscribe",e.Next="next",e.Error="error",e.Complete="complete",e))(Q||{});function Zt(e){if(!ne(e))throw new Error(`Message is expected to be an object, but got ${J(e)}`);if(!e.type)throw new Error("Message is missing the 'type' property");if(typeof e.type!="string")throw new Error(`Message is expects the 'type' property to be a string, but got ${J(e.type)}`);switch(e.type){case"connection_init":case"connection_ack":case"ping":case"pong":{if(e.payload!=null&&!ne(e.payload))throw new Error(`"${e.type}" message expects the 'payload' property to be an object or nullish or missing, but got "${e.payload}"`);break}case"subscribe":{if(typeof e.id!="string")throw new Error(`"${e.type}" message expects the 'id' property to be a string, but got ${J(e.id)}`);if(!e.id)throw new Error(`"${e.type}" message requires a non-empty 'id' property`);if(!ne(e.payload))throw new Error(`"${e.type}" message expects the 'payload' property to be an object, but got ${J(e.payload)}`);if(typeof e.payload.query!="string")throw new Error(`"${e.type}" message payload expects the 'query' property to be a string, but got ${J(e.payload.query)}`);if(e.payload.variables!=null&&!ne(e.payload.variables))throw new Error(`"${e.type}" message payload expects the 'variables' property to be a an object or nullish or missing, but got ${J(e.payload.variables)}`);if(e.payload.operationName!=null&&J(e.payload.operationName)!=="string")throw new Error(`"${e.type}" message payload expects the 'operationName' property to be a string or nullish or missing, but got ${J(e.payload.operationName)}`);if(e.payload.extensions!=null&&!ne(e.payload.extensions))throw new Error(`"${e.type}" message payload expects the 'extensions' property to be a an object or nullish or missing, but got ${J(e.payload.extensions)}`);break}case"next":{if(typeof e.id!="string")throw new Error(`"${e.type}" message expects the 'id' property to be a string, but got ${J(e.id)}`);if(!e.id)throw new Error(`"${e.type}" message requires a non-empty 'id' property`);if(!ne(e.payload))throw new Error(`"${e.type}" message expects the 'payload' property to be an object, but got ${J(e.payload)}`);break}case"error":{if(typeof e.id!="string")throw new Error(`"${e.type}" message expects the 'id' property to be a string, but got ${J(e.id)}`);if(!e.id)throw new Error(`"${e.type}" message requires a non-empty 'id' property`);if(!Gn(e.payload))throw new Error(`"${e.type}" message expects the 'payload' property to be an array of GraphQL errors, but got ${JSON.stringify(e.payload)}`);break}case"complete":{if(typeof e.id!="string")throw new Error(`"${e.type}" message expects the 'id' property to be a string, but got ${J(e.id)}`);if(!e.id)throw new Error(`"${e.type}" message requires a non-empty 'id' property`);break}default:throw new Error(`Invalid message 'type' property "${e.type}"`)}return e}function Xt(e,t){return Zt(typeof e=="string"?JSON.parse(e,t):e)}function ue(e,t){return Zt(e),JSON.stringify(e,t)}function rt(e){let{url:t,connectionParams:n,lazy:r=!0,onNonLazyError:s=console.error,lazyCloseTimeout:o=0,keepAlive:i=0,disablePong:c,connectionAckWaitTimeout:l=0,retryAttempts:u=5,retryWait:p=async function(P){let T=Math.pow(2,P);await new Promise(k=>setTimeout(k,T*1e3+Math.floor(Math.random()*2700+300)))},shouldRetry:f=ot,on:a,webSocketImpl:m,generateID:x=function(){return"xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".replace(/[xy]/g,P=>{let T=Math.random()*16|0;return(P=="x"?T:T&3|8).toString(16)})},jsonMessageReplacer:g,jsonMessageReviver:$}=e,_;if(m){if(!Kn(m))throw new Error("Invalid WebSocket implementation provided");_=m}else typeof WebSocket<"u"?_=WebSocket:typeof global<"u"?_=global.WebSocket||global.MozWebSocket:typeof window<"u"&&(_=window.WebSocket||window.MozWebSocket);if(!_)throw new Error("WebSocket implementation missing; on Node you can `import WebSocket from 'ws';` and pass `webSocketImpl: WebSocket` to `createClient`");let b=_,h=(()=>{let C=(()=>{let T={};return{on(k,D){return T[k]=D,()=>{delete T[k]}},emit(k){"id"in k&&T[k.id]?.(k)}}})(),P={connecting:a?.connecting?[a.connecting]:[],opened:a?.opened?[a.opened]:[],connected:a?.connected?[a.connected]:[],ping:a?.ping?[a.ping]:[],pong:a?.pong?[a.pong]:[],message:a?.message?[C.emit,a.message]:[C.emit],closed:a?.closed?[a.closed]:[],error:a?.error?[a.error]:[]};return{onMessage:C.on,on(T,k){let D=P[T];return D.push(k),()=>{D.splice(D.indexOf(k),1)}},emit(T,...k){for(let D of[...P[T]])D(...k)}}})();function E(C){let P=[h.on("error",T=>{P.forEach(k=>k()),C(T)}),h.on("closed",T=>{P.forEach(k=>k()),C(T)})]}let I,R=0,M,v=!1,w=0,S=!1;async function V(){clearTimeout(M);let[C,P]=await(I??(I=new Promise((D,H)=>(async()=>{if(v){if(await p(w),!R)return I=void 0,H({code:1e3,reason:"All Subscriptions Gone"});w++}h.emit("connecting",v);let N=new b(typeof t=="function"?await t():t,Yt),se,me;function xe(){isFinite(i)&&i>0&&(clearTimeout(me),me=setTimeout(()=>{N.readyState===b.OPEN&&(N.send(ue({type:Q.Ping})),h.emit("ping",!1,void 0))},i))}E(F=>{I=void 0,clearTimeout(se),clearTimeout(me),H(F),F instanceof $e&&(N.close(4499,"Terminated"),N.onerror=null,N.onclose=null)}),N.onerror=F=>h.emit("error",F),N.onclose=F=>h.emit("closed",F),N.onopen=async()=>{try{h.emit("opened",N);let F=typeof n=="function"?await n():n;if(N.readyState!==b.OPEN)return;N.send(ue(F?{type:Q.ConnectionInit,payload:F}:{type:Q.ConnectionInit},g)),isFinite(l)&&l>0&&(se=setTimeout(()=>{N.close(G.ConnectionAcknowledgementTimeout,"Connection acknowledgement timeout")},l)),xe()}catch(F){h.emit("error",F),N.close(G.InternalClientError,nt(F instanceof Error?F.message:String(F),"Internal client error"))}};let ae=!1;N.onmessage=({data:F})=>{try{let j=Xt(F,$);if(h.emit("message",j),j.type==="ping"||j.type==="pong"){h.emit(j.type,!0,j.payload),j.type==="pong"?xe():c||(N.send(ue(j.payload?{type:Q.Pong,payload:j.payload}:{type:Q.Pong})),h.emit("pong",!1,j.payload));return}if(ae)return;if(j.type!==Q.ConnectionAck)throw new Error(`First message cannot be of type ${j.type}`);clearTimeout(se),ae=!0,h.emit("connected",N,j.payload,v),v=!1,w=0,D([N,new Promise((uo,On)=>E(On))])}catch(j){N.onmessage=null,h.emit("error",j),N.close(G.BadResponse,nt(j instanceof Error?j.message:String(j),"Bad response"))}}})())));C.readyState===b.CLOSING&&await P;let T=()=>{},k=new Promise(D=>T=D);return[C,T,Promise.race([k.then(()=>{if(!R){let D=()=>C.close(1e3,"Normal Closure");isFinite(o)&&o>0?M=setTimeout(()=>{C.readyState===b.OPEN&&D()},o):D()}}),P])]}function ft(C){if(ot(C)&&(Qn(C.code)||[G.InternalServerError,G.InternalClientError,G.BadRequest,G.BadResponse,G.Unauthorized,G.SubprotocolNotAcceptable,G.SubscriberAlreadyExists,G.TooManyInitialisationRequests].includes(C.code)))throw C;if(S)return!1;if(ot(C)&&C.code===1e3)return R>0;if(!u||w>=u||!f(C))throw C;return v=!0}r||(async()=>{for(R++;;)try{let[,,C]=await V();await C}catch(C){try{if(!ft(C))return}catch(P){return s?.(P)}}})();function _t(C,P){let T=x(C),k=!1,D=!1,H=()=>{R--,k=!0};return(async()=>{for(R++;;)try{let[N,se,me]=await V();if(k)return se();let xe=h.onMessage(T,ae=>{switch(ae.type){case Q.Next:{P.next(ae.payload);return}case Q.Error:{D=!0,k=!0,P.error(ae.payload),H();return}case Q.Complete:{k=!0,H();return}}});N.send(ue({id:T,type:Q.Subscribe,payload:C},g)),H=()=>{!k&&N.readyState===b.OPEN&&N.send(ue({id:T,type:Q.Complete},g)),R--,k=!0,se()},await me.finally(xe);return}catch(N){if(!ft(N))return}})().then(()=>{D||P.complete()}).catch(N=>{P.error(N)}),()=>{k||H()}}return{on:h.on,subscribe:_t,iterate(C){let P=[],T={done:!1,error:null,resolve:()=>{}},k=_t(C,{next(H){P.push(H),T.resolve()},error(H){T.done=!0,T.error=H,T.resolve()},complete(){T.done=!0,T.resolve()}}),D=(async function*(){for(;;){for(P.length||await new Promise(N=>T.resolve=N);P.length;)yield P.shift();if(T.error)throw T.error;if(T.done)return}})();return D.throw=async H=>(T.done||(T.done=!0,T.error=H,T.resolve()),{done:!0,value:void 0}),D.return=async()=>(k(),{done:!0,value:void 0}),D},async dispose(){if(S=!0,I){let[C]=await I;C.close(1e3,"Normal Closure")}},terminate(){I&&h.emit("closed",new $e)}}}var $e=class extends Error{constructor(){super(...arguments);ie(this,"name","TerminatedCloseEvent");ie(this,"message","4499: Terminated");ie(this,"code",4499);ie(this,"reason","Terminated");ie(this,"wasClean",!1)}};function ot(e){return ne(e)&&"code"in e&&"reason"in e}function Qn(e){return[1e3,1001,1006,1005,1012,1013,1014].includes(e)?!1:e>=1e3&&e<=1999}function Kn(e){return typeof e=="function"&&"constructor"in e&&"CLOSED"in e&&"CLOSING"in e&&"CONNECTING"in e&&"OPEN"in e}var ge=class extends Error{constructor(t){super(t.map(n=>n.message).join("; ")),this.errors=t,this.code=t[0]?.extensions?.code||"ERROR"}};async function O(e,t,n={}){let r;try{r=await fetch("/graphql",{method:"POST",headers:{"content-type":"application/json",accept:"application/graphql-response+json, application/json;q=0.9",authorization:`Bearer ${e}`},body:JSON.stringify({query:t,variables:n})})}catch(o){throw new ge([{message:`the server cannot be reached (${o.message})`,extensions:{code:"NETWORK"}}])}let s;try{s=await r.json()}catch{throw new ge([{message:`HTTP ${r.status} without a GraphQL body`,extensions:{code:"HTTP"}}])}if(s.errors?.length)throw new ge(s.errors);return s.data}function en(e,t){let n=location.protocol==="https:"?"wss:":"ws:";return rt({url:`${n}//${location.host}/graphql/ws`,connectionParams:{Authorization:`Bearer ${e}`},lazy:!0,lazyCloseTimeout:3e3,retryAttempts:1/0,shouldRetry:r=>r?.code!==4403,retryWait:r=>new Promise(s=>setTimeout(s,Math.min(500*2**r,1e4))),on:{connecting:r=>t(r?"reconnecting":"connecting",r),connected:(r,s,o)=>t("live",o),closed:()=>t("closed",!1)}})}function tn(e,t,n,r,s){let o=!1,i=null,c=e.subscribe({query:t,variables:n},{next:l=>{l.errors?.length&&(i=l.errors),l.data&&r(l.data)},error:l=>{o||(o=!0,s(Array.isArray(l)?l:[{message:l?.reason||l?.message||"the connection failed",extensions:{code:"NETWORK"}}]))},complete:()=>{o||(o=!0,s(i))}});return()=>{o=!0,c()}}var nn=e=>e?.[0]?.extensions?.code||null;var ye=`fragment MemoryFields on Memory {
+  scope
+  ownerId
+  version
+  variables { name value version expiresAt createdAt updatedAt }
+}`,st=`query Viewer {
+  viewer { subject roles bots tenant { id janitorSchedule maxValueBytes createdAt } }
+}`,at=`query Bots($first: Int, $after: String) {
+  bots(first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id name sessionTimeout lastMessagesKept createdAt } }
+  }
+}`,it=`query Bot($id: UUID!) {
+  bot(id: $id) {
+    id name sessionTimeout lastMessagesKept createdAt updatedAt
+    retentionPolicies { name ttl scopes }
+    promotion { mode names }
+    memory { ...MemoryFields }
+  }
+}
+${ye}`,on=`query BotUsers($id: UUID!, $first: Int, $after: String, $externalId: String) {
+  bot(id: $id) {
+    users(first: $first, after: $after, externalId: $externalId) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { id channel externalId firstName lastName createdAt } }
+    }
+  }
+}`,rn=`query BotConversations($id: UUID!, $first: Int, $after: String, $status: ConversationStatus) {
+  bot(id: $id) {
+    conversations(first: $first, after: $after, status: $status) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { id status channel startedAt lastActivityAt expiresAt user { id externalId } } }
+    }
+  }
+}`,sn=`id botId status endReason channel culture debug channelProvider isProxy
+    startedAt lastActivityAt expiresAt endedAt
+    user { id externalId firstName lastName channel }
+    messages(last: 10) { id direction text payload at }`,lt=`query Conversation($id: UUID!) {
+  conversation(id: $id) {
+    ${sn}
+    memory { ...MemoryFields }
+    temp { ...MemoryFields }
+    user { memory { ...MemoryFields } }
+  }
+}
+${ye}`,an=`query ConversationState($id: UUID!) {
+  conversation(id: $id) {
+    ${sn}
+  }
+}`,Be=`query BotMemory($id: UUID!) {
+  bot(id: $id) { id name memory { ...MemoryFields } }
+}
+${ye}`,ct=`query User($id: UUID!) {
+  user(id: $id) {
+    id botId channel externalId firstName lastName avatarUrl locale createdAt
+    memory { ...MemoryFields }
+  }
+}
+${ye}`,ln=`query UserConversations($id: UUID!, $first: Int, $after: String, $status: ConversationStatus) {
+  user(id: $id) {
+    conversations(first: $first, after: $after, status: $status) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { id status channel startedAt lastActivityAt expiresAt } }
+    }
+  }
+}`,cn=`query Memory($ref: MemoryRef!) {
+  memory(ref: $ref) { ...MemoryFields }
+}
+${ye}`,dn=`query Variable($ref: MemoryRef!, $name: String!) {
+  variable(ref: $ref, name: $name) { name value version expiresAt updatedAt }
+}`,un=`mutation SetVariable($input: SetVariableInput!) {
+  setVariable(input: $input) { name value version expiresAt createdAt updatedAt }
+}`,pn=`mutation UnsetVariable($ref: MemoryRef!, $name: String!, $expectedVersion: Int) {
+  unsetVariable(ref: $ref, name: $name, expectedVersion: $expectedVersion)
+}`,mn=`mutation EndConversation($id: UUID!, $reason: EndReason) {
+  endConversation(id: $id, reason: $reason) { id status endReason endedAt }
+}`,fn=`mutation UpdateBot($id: UUID!, $input: UpdateBotInput!) {
+  updateBot(id: $id, input: $input) {
+    id name sessionTimeout lastMessagesKept updatedAt
+    retentionPolicies { name ttl scopes }
+    promotion { mode names }
+  }
+}`,dt=`query Tenant($first: Int, $after: String) {
+  viewer { tenant { id janitorSchedule maxValueBytes createdAt } }
+  janitorRuns(first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id trigger startedAt finishedAt variablesExpired kvEntriesExpired conversationsExpired messagesTrimmed error } }
+  }
+}`,_n=`mutation UpdateTenantSettings($input: TenantSettingsInput!) {
+  updateTenantSettings(input: $input) { id janitorSchedule maxValueBytes createdAt }
+}`,hn=`mutation RunJanitor {
+  runJanitor { id trigger startedAt finishedAt variablesExpired kvEntriesExpired conversationsExpired messagesTrimmed error }
+}`,oe=`subscription MemoryChanged($botId: UUID!, $scope: MemoryScope, $ownerId: UUID) {
+  memoryChanged(botId: $botId, scope: $scope, ownerId: $ownerId) {
+    op botId scope ownerId name value version memoryVersion at
+  }
+}`,De=`subscription ConversationChanged($botId: UUID!) {
+  conversationChanged(botId: $botId) {
+    eventKind at
+    conversation { id status endReason lastActivityAt expiresAt endedAt }
+  }
+}`;var Le=Ot(null),K=()=>jt(Le);function be(e,t,n,r){let s=K(),o=z({onEvent:t,resync:n});o.current={onEvent:t,resync:n};let[i,c]=y(0);U(()=>{if(!s.live)return;let u=e.filter(Boolean).map(p=>tn(s.live,p.query,p.variables,f=>o.current.onEvent(f),f=>{let a=nn(f);a==="SUBSCRIPTION_LAGGED"?(s.notify("Live updates fell behind the server: the data was re-read."),o.current.resync(),c(m=>m+1)):f?s.notify(`Live updates stopped: ${a||"error"}: ${f[0]?.message??""}`,"error"):setTimeout(()=>c(m=>m+1),1e3)}));return()=>u.forEach(p=>p())},[s.live,r,i]);let l=z(s.reconnects);U(()=>{s.reconnects!==l.current&&(l.current=s.reconnects,o.current.resync(),s.notify("Reconnected to live updates: the data was re-read."))},[s.reconnects])}function ve(){let[e,t]=y({});return[e,(r,s)=>t(o=>{let i=o[r]||{};return{...o,[r]:{...i,[s]:(i[s]||0)+1}}})]}var zn={CONVERSATION:"Conversation (short-term)",TEMP:"Temp (current flow)",USER:"User (long-term)",BOT:"Bot"};function pe({token:e,memory:t,memRef:n,canEdit:r,readOnlyReason:s,flash:o={},onWritten:i}){let[c,l]=y(!1),u=n.scope,p=zn[u],f=`memory-${u.toLowerCase()}`,a=r&&!s;return d`<section class="memory" aria-labelledby=${f} data-scope=${u}>
+    <header class="memory-head">
+      <h3 id=${f}>${p}</h3>
+      <span class="badge" title="The memory's version: grows with every change">v${t?t.version:"\u2014"}</span>
+    </header>
+    ${t?t.variables.length===0?d`<p class="muted empty">No variables.</p>`:d`<ul class="variables">
+            ${t.variables.map(m=>d`<${Yn}
+                key=${m.name}
+                token=${e} variable=${m} memRef=${n} editable=${a}
+                flash=${o[m.name]||0} onWritten=${i} />`)}
+          </ul>`:d`<p class="muted">Not loaded.</p>`}
+    ${r&&s&&d`<p class="muted">${s}</p>`}
+    ${a&&(c?d`<${yn} token=${e} memRef=${n} current=${null}
+          onDone=${m=>{l(!1),m&&i?.()}} />`:d`<button type="button" class="add" onClick=${()=>l(!0)}>Set variable…</button>`)}
+  </section>`}function Yn({token:e,variable:t,memRef:n,editable:r,flash:s,onWritten:o}){let[i,c]=y(null);return d`<li class="variable" data-name=${t.name} data-flash=${s}>
+    ${s>0&&d`<span class="flash" key=${s} aria-hidden="true"></span>`}
+    <div class="variable-head">
+      <code class="name">${t.name}</code>
+      <span class="badge" title="The variable's version">v${t.version}</span>
+    </div>
+    <${he} value=${t.value} />
+    <p class="meta">
+      updated <${q} at=${t.updatedAt} /> · expires <${te} at=${t.expiresAt} />
+    </p>
+    ${r&&i===null&&d`<div class="actions">
+      <button type="button" onClick=${()=>c("edit")} aria-label=${`Edit ${t.name}`}>Edit</button>
+      <button type="button" onClick=${()=>c("unset")} aria-label=${`Unset ${t.name}`}>Unset</button>
+    </div>`}
+    ${i==="edit"&&d`<${yn} token=${e} memRef=${n} current=${t}
+      onDone=${l=>{c(null),l&&o?.()}} />`}
+    ${i==="unset"&&d`<${Xn} token=${e} memRef=${n} variable=${t}
+      onDone=${l=>{c(null),l&&o?.()}} />`}
+  </li>`}async function $n(e,t,n){try{return(await O(e,dn,{ref:t,name:n})).variable}catch{return}}function gn({name:e,expected:t,current:n}){return d`<div class="error conflict" role="alert">
+    <strong>Conflict: not saved.</strong>
+    ${" "}<code>${e}</code> changed since you read it: you expected
+    ${t===0?" it not to exist":` version ${t}`},
+    ${n===void 0?" and it could not be read again.":n===null?" and it no longer exists.":d` and it is now at version ${n.version} with this value:
+            <${he} value=${n.value} />`}
+    <p>Check the value above; saving again now writes over ${n?`version ${n.version}`:"it"}.</p>
+  </div>`}var Zn=0;function yn({token:e,memRef:t,current:n,onDone:r}){let[s]=y(()=>`editor-${++Zn}`),[o,i]=y(n?.name??""),[c,l]=y(n?JSON.stringify(n.value,null,2):""),[u,p]=y(""),[f,a]=y(n?n.version:0),[m,x]=y(null),[g,$]=y(null),[_,b]=y(!1),h,E=null;if(c.trim()==="")E='Enter a JSON value, e.g. "text", 42, true, null, [1, 2] or {"a": 1}.';else try{h=JSON.parse(c)}catch(M){E=`Not valid JSON: ${M.message}`}let I=o.trim()===""?"Enter a name.":null;async function R(M){if(M.preventDefault(),E||I)return;b(!0),x(null);let v={ref:t,name:o.trim(),value:h,expectedVersion:f};u.trim()&&(v.expiresIn=u.trim());try{await O(e,un,{input:v}),r(!0)}catch(w){if(w.code==="CONFLICT"){let S=await $n(e,t,v.name);$({expected:f,current:S}),S!==void 0&&a(S?S.version:0)}else x(w);b(!1)}}return d`<form class="editor" onSubmit=${R} aria-label=${n?`Edit ${n.name}`:"Set a variable"}>
+    ${!n&&d`<label for=${s+"-name"}>Name</label>
+      <input id=${s+"-name"} name="name" value=${o} autocomplete="off" required
+        onInput=${M=>i(M.currentTarget.value)} />`}
+    <label for=${s+"-value"}>Value (JSON)</label>
+    <textarea id=${s+"-value"} name="value" rows=${Math.min(12,Math.max(3,c.split(`
+`).length))}
+      spellcheck="false" aria-invalid=${E?"true":"false"} aria-describedby=${s+"-value-help"}
+      onInput=${M=>l(M.currentTarget.value)} value=${c}></textarea>
+    <p id=${s+"-value-help"} class=${E?"field-error":"field-ok"}>${E||"Valid JSON."}</p>
+    <label for=${s+"-expires"}>Expires in <span class="muted">(optional: 90s, 5m, 2h, P1D)</span></label>
+    <input id=${s+"-expires"} name="expiresIn" value=${u} autocomplete="off"
+      placeholder="no expiry given" onInput=${M=>p(M.currentTarget.value)} />
+    <p class="muted">
+      ${f===0?"Saving expects the variable not to exist yet.":`Saving expects version ${f}.`}
+    </p>
+    ${n&&n.version!==f&&!g&&d`<p class="warning" role="status">It changed to version ${n.version} while you edit: saving will report a conflict.</p>`}
+    ${g&&d`<${gn} name=${o} expected=${g.expected} current=${g.current} />`}
+    ${m&&d`<div class="error" role="alert"><strong>${m.code}</strong>: ${m.message}</div>`}
+    <div class="actions">
+      <button type="submit" class="primary" disabled=${_||!!E||!!I}>${_?"Saving\u2026":"Save"}</button>
+      <button type="button" onClick=${()=>r(!1)}>Cancel</button>
+    </div>
+  </form>`}function Xn({token:e,memRef:t,variable:n,onDone:r}){let[s,o]=y(null),[i,c]=y(null),[l,u]=y(n.version);async function p(){o(null);try{await O(e,pn,{ref:t,name:n.name,expectedVersion:l}),r(!0)}catch(f){if(f.code==="CONFLICT"){let a=await $n(e,t,n.name);c({expected:l,current:a}),a&&u(a.version)}else o(f)}}return d`<div class="confirm" role="group" aria-label=${`Unset ${n.name}`}>
+    <p>Remove <code>${n.name}</code> (expecting version ${l})?</p>
+    ${i&&d`<${gn} name=${n.name} expected=${i.expected} current=${i.current} />`}
+    ${s&&d`<div class="error" role="alert"><strong>${s.code}</strong>: ${s.message}</div>`}
+    <div class="actions">
+      <button type="button" class="danger" onClick=${p}>Confirm unset</button>
+      <button type="button" onClick=${()=>r(!1)}>Keep</button>
+    </div>
+  </div>`}function bn(e,t){if(!e)return e;let n=e.variables.find(s=>s.name===t.name),r=e.variables.filter(s=>s.name!==t.name);return(t.op==="SET"||t.op==="PROMOTED")&&(r=[...r,{name:t.name,value:t.value,version:t.version,expiresAt:n?.expiresAt??null,createdAt:n?.createdAt??t.at,updatedAt:t.at}].sort((s,o)=>s.name<o.name?-1:s.name>o.name?1:0)),{...e,version:Math.max(e.version,t.memoryVersion),variables:r}}function Ve(e=200){let t=z({});return U(()=>()=>Object.values(t.current).forEach(clearTimeout),[]),(n,r)=>{clearTimeout(t.current[n]),t.current[n]=setTimeout(r,e)}}function eo(e,t,n){return O(e,cn,{ref:t}).then(({memory:r})=>n(s=>s[t.scope]&&s[t.scope].version>r.version?s:{...s,[t.scope]:r}),()=>{})}function qe({session:e,setMemories:t,bump:n,debounce:r,refs:s}){return o=>{let i=s[o.scope];i&&(t(c=>({...c,[o.scope]:bn(c[o.scope],o)})),n(o.scope,o.name),e.addLog({at:o.at,kind:o.op,what:`${o.scope.toLowerCase()}.${o.name}`,detail:o.value===null||o.value===void 0?`v${o.version}`:`= ${Kt(o.value)} (v${o.version})`}),r(o.scope,()=>eo(e.token,i,t)))}}function vn({id:e}){let t=K(),{token:n,canEdit:r}=t,s=Y(async()=>{let{conversation:v}=await O(n,lt,{id:e});if(!v)throw Object.assign(new Error(`conversation ${e} not found`),{code:"NOT_FOUND"});let{bot:w}=await O(n,Be,{id:v.botId});return{conversation:v,bot:w}},[e,n]),[o,i]=y(null),[c,l]=y({}),[u,p]=ve(),[f,a]=y(0),m=Ve();U(()=>{let v=s.data;if(!v)return;let{memory:w,temp:S,...V}=v.conversation;i(V),l({CONVERSATION:w,TEMP:S,USER:V.user.memory,BOT:v.bot.memory})},[s.data]),U(()=>t.setViewQuery({query:lt,variables:{id:e}}),[e]);let x=o?.botId,g=o?.user.id,$=x?{CONVERSATION:{scope:"CONVERSATION",conversationId:e},TEMP:{scope:"TEMP",conversationId:e},USER:{scope:"USER",userId:g},BOT:{scope:"BOT",botId:x}}:{},_=()=>O(n,an,{id:e}).then(({conversation:v})=>v&&i(w=>({...w,...v,user:{...w.user,...v.user}})),()=>{}),b=qe({session:t,setMemories:l,bump:p,debounce:m,refs:$});if(be(x?[{query:oe,variables:{botId:x,ownerId:e}},{query:oe,variables:{botId:x,ownerId:g}},{query:oe,variables:{botId:x,scope:"BOT"}},{query:De,variables:{botId:x}}]:[],v=>{v.memoryChanged&&b(v.memoryChanged);let w=v.conversationChanged;w&&w.conversation.id===e&&(i(S=>({...S,...w.conversation})),a(S=>S+1),t.addLog({at:w.at,kind:w.eventKind,what:"conversation",detail:`status ${w.conversation.status}`}),m("state",_))},()=>s.reload(),x?`${x}/${g}/${e}`:null),s.error&&!o)return d`<${W} error=${s.error} />`;if(!o)return d`<${Z} what="the conversation" />`;let h=o,E=h.status!=="ACTIVE",I=E?`This conversation is ${h.status.toLowerCase()}: its memory can no longer change.`:null,R=()=>{m("after-write",()=>s.reload())},M=v=>d`<${pe} token=${n} memory=${c[v]} memRef=${$[v]} canEdit=${r}
+      readOnlyReason=${v==="CONVERSATION"||v==="TEMP"?I:null}
+      flash=${u[v]} onWritten=${R} />`;return d`<div class="view">
+    <nav aria-label="Breadcrumb" class="crumbs">
+      <a href="#/">Bots</a>${" \u203A "}<a href=${`#/bot/${h.botId}`}>${s.data?.bot.name??"bot"}</a>${" \u203A "}<a href=${`#/user/${h.user.id}`}>user ${h.user.externalId}</a>${" \u203A "}conversation
+    </nav>
+    <h1 tabindex="-1">Conversation <code>${h.id}</code></h1>
+    <${W} error=${s.error} />
+    <div class="columns">
+      <section aria-labelledby="conv-state" class="card">
+        <h2 id="conv-state">State</h2>
+        <dl class="fields">
+          <dt>Status</dt>
+          <dd><span class=${`status status-${h.status.toLowerCase()}`} data-testid="status" data-flash=${f}>
+            ${f>0&&d`<span class="flash" key=${f} aria-hidden="true"></span>`}${h.status}</span>
+            ${h.endReason&&d` (${h.endReason})`}</dd>
+          <dt>User</dt>
+          <dd><a href=${`#/user/${h.user.id}`}>${h.user.externalId}</a>
+            ${(h.user.firstName||h.user.lastName)&&d` · ${[h.user.firstName,h.user.lastName].filter(Boolean).join(" ")}`}</dd>
+          <dt>Channel</dt><dd>${h.channel}${h.channelProvider?` via ${h.channelProvider}`:""}</dd>
+          <dt>Culture</dt><dd>${h.culture??"\u2014"}</dd>
+          <dt>Debug</dt><dd>${h.debug?"yes":"no"}</dd>
+          <dt>Proxy</dt><dd>${h.isProxy?"yes":"no"}</dd>
+          <dt>Started</dt><dd><${q} at=${h.startedAt} /></dd>
+          <dt>Last activity</dt><dd><${q} at=${h.lastActivityAt} /></dd>
+          <dt>Expires</dt><dd>${h.status==="ACTIVE"?d`<${te} at=${h.expiresAt} />`:"\u2014"}</dd>
+          <dt>Ended</dt><dd><${q} at=${h.endedAt} /></dd>
+        </dl>
+        ${r&&!E&&d`<${to} id=${h.id} onEnded=${()=>s.reload()} />`}
+      </section>
+      <section aria-labelledby="conv-messages" class="card messages">
+        <h2 id="conv-messages">Last messages</h2>
+        ${h.messages.length===0?d`<p class="muted">No messages.</p>`:d`<ol class="message-list">
+              ${h.messages.map(v=>d`<li key=${v.id} class=${`message ${v.direction.toLowerCase()}`}>
+                  <span class="direction">${v.direction==="INCOMING"?"user \u2192":"\u2190 bot"}</span>
+                  <${q} at=${v.at} />
+                  ${v.text!=null&&d`<p class="text">${v.text}</p>`}
+                  ${v.payload!=null&&d`<${he} value=${v.payload} />`}
+                </li>`)}
+            </ol>`}
+      </section>
+    </div>
+    <h2 class="section-title">Memory</h2>
+    <div class="memories">
+      ${M("CONVERSATION")} ${M("TEMP")} ${M("USER")} ${M("BOT")}
+    </div>
+  </div>`}function to({id:e,onEnded:t}){let{token:n}=K(),[r,s]=y(!1),[o,i]=y("COMPLETED"),[c,l]=y(null);async function u(){l(null);try{await O(n,mn,{id:e,reason:o}),s(!1),t()}catch(p){l(p.code==="CONVERSATION_ENDED"?Object.assign(p,{message:"It had already ended (or timed out) meanwhile; nothing was changed."}):p),t()}}return d`<div class="end">
+    ${r?d`<div role="group" aria-label="End the conversation" class="confirm">
+          <p>Ending promotes short-term memory into the user's long-term memory per the bot's policy, then clears the conversation and temp memories.</p>
+          <label for="end-reason">Reason</label>
+          <select id="end-reason" value=${o} onChange=${p=>i(p.currentTarget.value)}>
+            <option value="COMPLETED">COMPLETED</option>
+            <option value="ABANDONED">ABANDONED</option>
+          </select>
+          <div class="actions">
+            <button type="button" class="danger" onClick=${u}>Confirm end</button>
+            <button type="button" onClick=${()=>s(!1)}>Cancel</button>
+          </div>
+        </div>`:d`<button type="button" class="danger" onClick=${()=>s(!0)}>End conversation…</button>`}
+    <${W} error=${c} />
+  </div>`}var no=["USER","CONVERSATION","TEMP","BOT"];function xn({bot:e,onSaved:t}){let{token:n}=K(),[r,s]=y(!1),[o,i]=y(null),[c,l]=y(null),[u,p]=y(!1),f=()=>{i({name:e.name,sessionTimeout:e.sessionTimeout,lastMessagesKept:String(e.lastMessagesKept),mode:e.promotion.mode,names:e.promotion.names.join(", "),policies:e.retentionPolicies.map(g=>({...g,scopes:[...g.scopes]}))}),l(null),p(!1),s(!0)};if(!r)return d`<div class="actions">
+      <button type="button" onClick=${f}>Change settings…</button>
+      ${u&&d`<span role="status" class="ok">Saved.</span>`}
+    </div>`;let a=g=>$=>i({...o,[g]:$.currentTarget.value}),m=(g,$)=>i({...o,policies:o.policies.map((_,b)=>b===g?{..._,...$}:_)});async function x(g){g.preventDefault(),l(null);let $={name:o.name.trim(),sessionTimeout:o.sessionTimeout.trim(),lastMessagesKept:Number.parseInt(o.lastMessagesKept,10),promotion:{mode:o.mode,names:o.names.split(",").map(_=>_.trim()).filter(Boolean)},retentionPolicies:o.policies.map(_=>({name:_.name.trim(),ttl:_.ttl.trim(),scopes:_.scopes}))};try{await O(n,fn,{id:e.id,input:$}),s(!1),p(!0),t()}catch(_){l(_)}}return d`<form class="editor settings" onSubmit=${x} aria-label="Bot settings">
+    <label for="bot-name">Name</label>
+    <input id="bot-name" value=${o.name} onInput=${a("name")} required />
+    <label for="bot-timeout">Session timeout <span class="muted">(e.g. 30m, 2h)</span></label>
+    <input id="bot-timeout" value=${o.sessionTimeout} onInput=${a("sessionTimeout")} required />
+    <label for="bot-kept">Messages kept</label>
+    <input id="bot-kept" type="number" min="0" value=${o.lastMessagesKept} onInput=${a("lastMessagesKept")} required />
+    <fieldset>
+      <legend>Promotion when a conversation ends</legend>
+      <label for="bot-promotion">Mode</label>
+      <select id="bot-promotion" value=${o.mode} onChange=${a("mode")}>
+        <option value="ALL">ALL: every short-term variable</option>
+        <option value="NONE">NONE</option>
+        <option value="LISTED">LISTED: only the names below</option>
+      </select>
+      <label for="bot-promotion-names">Names <span class="muted">(comma-separated, for LISTED)</span></label>
+      <input id="bot-promotion-names" value=${o.names} onInput=${a("names")} />
+    </fieldset>
+    <fieldset>
+      <legend>Retention policies</legend>
+      ${o.policies.length===0&&d`<p class="muted">None.</p>`}
+      ${o.policies.map((g,$)=>d`<div class="policy" key=${$} role="group" aria-label=${`Policy ${$+1}`}>
+          <label for=${`policy-${$}-name`}>Variable name</label>
+          <input id=${`policy-${$}-name`} value=${g.name} onInput=${_=>m($,{name:_.currentTarget.value})} required />
+          <label for=${`policy-${$}-ttl`}>Time to live</label>
+          <input id=${`policy-${$}-ttl`} value=${g.ttl} onInput=${_=>m($,{ttl:_.currentTarget.value})} required />
+          <div class="scopes">
+            ${no.map(_=>d`<label key=${_} class="check"><input type="checkbox" checked=${g.scopes.includes(_)}
+                onChange=${b=>m($,{scopes:b.currentTarget.checked?[...g.scopes,_]:g.scopes.filter(h=>h!==_)})} /> ${_}</label>`)}
+          </div>
+          <button type="button" onClick=${()=>i({...o,policies:o.policies.filter((_,b)=>b!==$)})}>Remove policy</button>
+        </div>`)}
+      <button type="button" onClick=${()=>i({...o,policies:[...o.policies,{name:"",ttl:"60d",scopes:["USER"]}]})}>Add policy</button>
+    </fieldset>
+    <${W} error=${c} />
+    <div class="actions">
+      <button type="submit" class="primary">Save settings</button>
+      <button type="button" onClick=${()=>s(!1)}>Cancel</button>
+    </div>
+  </form>`}function wn(){let e=K(),{token:t}=e,n=ce(),[r,s]=y(0),o=Y(()=>O(t,dt,{first:20,after:n.after}),[n.after,r]);U(()=>e.setViewQuery({query:dt,variables:{first:20}}),[]);let[i,c]=y(null),[l,u]=y(null),[p,f]=y(null),[a,m]=y(null),[x,g]=y(!1),$=o.data?.viewer.tenant;U(()=>{$&&i===null&&(c($.janitorSchedule),u(String($.maxValueBytes)))},[$]);async function _(E){E.preventDefault(),f(null),m(null);try{let I={janitorSchedule:i.trim(),maxValueBytes:Number.parseInt(l,10)},{updateTenantSettings:R}=await O(t,_n,{input:I});c(R.janitorSchedule),u(String(R.maxValueBytes)),m("Tenant settings saved."),s(M=>M+1)}catch(I){f(I)}}async function b(){f(null),m(null),g(!0);try{let{runJanitor:E}=await O(t,hn);m(`Janitor run finished: ${E.variablesExpired} variables, ${E.kvEntriesExpired} KV entries and ${E.conversationsExpired} conversations expired, ${E.messagesTrimmed} messages trimmed.`),n.reset(),s(I=>I+1)}catch(E){f(E)}g(!1)}if(o.error&&!$)return d`<${W} error=${o.error} />`;if(!$)return d`<${Z} what="the tenant" />`;let h=o.data.janitorRuns;return d`<div class="view">
+    <h1 tabindex="-1">Tenant ${$.id}</h1>
+    <div class="columns">
+      <section class="card" aria-labelledby="tenant-settings">
+        <h2 id="tenant-settings">Settings</h2>
+        <form class="editor" onSubmit=${_} aria-label="Tenant settings">
+          <label for="janitor-schedule">Janitor schedule <span class="muted">(cron with seconds: sec min hour day month weekday)</span></label>
+          <input id="janitor-schedule" value=${i??""} onInput=${E=>c(E.currentTarget.value)} required />
+          <label for="max-value-bytes">Largest value (bytes)</label>
+          <input id="max-value-bytes" type="number" min="1" value=${l??""} onInput=${E=>u(E.currentTarget.value)} required />
+          <div class="actions"><button type="submit" class="primary">Save tenant settings</button></div>
+        </form>
+        <p class="muted">Created <${q} at=${$.createdAt} />.</p>
+      </section>
+      <section class="card" aria-labelledby="janitor">
+        <h2 id="janitor">Janitor</h2>
+        <p>Removes expired variables, KV entries and conversations, and trims message logs.</p>
+        <button type="button" class="primary" onClick=${b} disabled=${x}>${x?"Running\u2026":"Run janitor now"}</button>
+        ${a&&d`<p role="status" class="ok">${a}</p>`}
+        <${W} error=${p} />
+      </section>
+    </div>
+    <section class="card" aria-labelledby="janitor-runs">
+      <h2 id="janitor-runs">Janitor runs</h2>
+      ${h.edges.length===0?d`<p class="muted">No runs yet.</p>`:d`<table class="list">
+            <caption class="visually-hidden">Janitor runs, newest first</caption>
+            <thead><tr><th scope="col">Started</th><th scope="col">Trigger</th><th scope="col">Finished</th><th scope="col">Variables</th><th scope="col">KV entries</th><th scope="col">Conversations</th><th scope="col">Messages trimmed</th><th scope="col">Error</th></tr></thead>
+            <tbody>
+              ${h.edges.map(({node:E})=>d`<tr key=${E.id}>
+                  <td><${q} at=${E.startedAt} /></td><td>${E.trigger}</td><td><${q} at=${E.finishedAt} /></td>
+                  <td>${E.variablesExpired}</td><td>${E.kvEntriesExpired}</td><td>${E.conversationsExpired}</td><td>${E.messagesTrimmed}</td>
+                  <td>${E.error??"\u2014"}</td>
+                </tr>`)}
+            </tbody>
+          </table>`}
+      <${de} pager=${n} pageInfo=${h.pageInfo} total=${h.totalCount} label="Janitor runs" />
+    </section>
+  </div>`}var je=20;function En(){let e=K(),t=ce(),n=Y(()=>O(e.token,at,{first:je,after:t.after}),[t.after]);U(()=>e.setViewQuery({query:at,variables:{first:je}}),[]);let r=n.data?.bots;return d`<div class="view">
+    <h1 tabindex="-1">Bots</h1>
+    <${W} error=${n.error} />
+    ${r?r.edges.length===0?d`<p class="muted">No bots yet. An admin creates them with <code>createBot</code> (try it in GraphiQL).</p>`:d`<table class="list">
+            <caption class="visually-hidden">Bots of this tenant</caption>
+            <thead><tr><th scope="col">Name</th><th scope="col">Session timeout</th><th scope="col">Messages kept</th><th scope="col">Created</th><th scope="col">Id</th></tr></thead>
+            <tbody>
+              ${r.edges.map(({node:s})=>d`<tr key=${s.id}>
+                  <td><a href=${`#/bot/${s.id}`}>${s.name}</a></td>
+                  <td>${s.sessionTimeout}</td>
+                  <td>${s.lastMessagesKept}</td>
+                  <td><${q} at=${s.createdAt} /></td>
+                  <td><code class="id">${s.id}</code></td>
+                </tr>`)}
+            </tbody>
+          </table>`:!n.error&&d`<${Z} what="bots" />`}
+    <${de} pager=${t} pageInfo=${r?.pageInfo} total=${r?.totalCount} label="Bots" />
+  </div>`}function Sn({id:e}){let t=K(),{token:n,canEdit:r,isAdmin:s}=t,o=Y(async()=>{let{bot:$}=await O(n,it,{id:e});if(!$)throw Object.assign(new Error(`bot ${e} not found`),{code:"NOT_FOUND"});return $},[e,n]),[i,c]=y({}),[l,u]=ve(),[p,f]=y(0),a=Ve(300);U(()=>o.data&&c({BOT:o.data.memory}),[o.data]),U(()=>t.setViewQuery({query:it,variables:{id:e}}),[e]);let m={BOT:{scope:"BOT",botId:e}},x=qe({session:t,setMemories:c,bump:u,debounce:a,refs:m});be([{query:oe,variables:{botId:e,scope:"BOT"}},{query:De,variables:{botId:e}}],$=>{$.memoryChanged&&x($.memoryChanged),$.conversationChanged&&a("conversations",()=>f(_=>_+1))},()=>{o.reload(),f($=>$+1)},e);let g=o.data;return o.error&&!g?d`<${W} error=${o.error} />`:g?d`<div class="view">
+    <nav aria-label="Breadcrumb" class="crumbs"><a href="#/">Bots</a>${" \u203A "}${g.name}</nav>
+    <h1 tabindex="-1">Bot ${g.name}</h1>
+    <div class="columns">
+      <section class="card" aria-labelledby="bot-settings">
+        <h2 id="bot-settings">Settings</h2>
+        <dl class="fields">
+          <dt>Id</dt><dd><code class="id">${g.id}</code></dd>
+          <dt>Session timeout</dt><dd>${g.sessionTimeout}</dd>
+          <dt>Messages kept</dt><dd>${g.lastMessagesKept}</dd>
+          <dt>Promotion</dt><dd>${g.promotion.mode}${g.promotion.names.length?`: ${g.promotion.names.join(", ")}`:""}</dd>
+          <dt>Retention</dt>
+          <dd>${g.retentionPolicies.length===0?"none":d`<ul class="plain">${g.retentionPolicies.map($=>d`<li key=${$.name}><code>${$.name}</code>: ${$.ttl} (${$.scopes.join(", ")})</li>`)}</ul>`}</dd>
+          <dt>Created</dt><dd><${q} at=${g.createdAt} /></dd>
+          <dt>Updated</dt><dd><${q} at=${g.updatedAt} /></dd>
+        </dl>
+        ${s&&d`<${xn} bot=${g} onSaved=${()=>o.reload()} />`}
+      </section>
+      <div class="memories one">
+        <${pe} token=${n} memory=${i.BOT} memRef=${m.BOT} canEdit=${r}
+          flash=${l.BOT} onWritten=${()=>a("after-write",()=>o.reload())} />
+      </div>
+    </div>
+    <div class="columns">
+      <${Tn} owner=${{bot:e}} changed=${p} />
+      <${oo} botId=${e} />
+    </div>
+  </div>`:d`<${Z} what="the bot" />`}function oo({botId:e}){let{token:t}=K(),n=ce(),[r,s]=y(""),[o,i]=y(null),c=Y(()=>O(t,on,{id:e,first:je,after:n.after,externalId:o}),[e,n.after,o]),l=c.data?.bot?.users;return d`<section class="card" aria-labelledby="bot-users">
+    <h2 id="bot-users">Users</h2>
+    <form class="inline" onSubmit=${p=>{p.preventDefault(),n.reset(),i(r.trim()||null)}} role="search" aria-label="Users by external id">
+      <label for="user-search">External id</label>
+      <input id="user-search" type="search" value=${r} onInput=${p=>s(p.currentTarget.value)} placeholder="exact match" />
+      <button type="submit">Search</button>
+      ${o&&d`<button type="button" onClick=${()=>{s(""),n.reset(),i(null)}}>Show all</button>`}
+    </form>
+    <${W} error=${c.error} />
+    ${l?l.edges.length===0?d`<p class="muted">${o?`No user with external id \u201C${o}\u201D.`:"No users yet."}</p>`:d`<table class="list">
+            <caption class="visually-hidden">Users of this bot</caption>
+            <thead><tr><th scope="col">External id</th><th scope="col">Channel</th><th scope="col">Name</th><th scope="col">Created</th></tr></thead>
+            <tbody>
+              ${l.edges.map(({node:p})=>d`<tr key=${p.id}>
+                  <td><a href=${`#/user/${p.id}`}>${p.externalId}</a></td>
+                  <td>${p.channel}</td>
+                  <td>${[p.firstName,p.lastName].filter(Boolean).join(" ")||"\u2014"}</td>
+                  <td><${q} at=${p.createdAt} /></td>
+                </tr>`)}
+            </tbody>
+          </table>`:!c.error&&d`<${Z} what="users" />`}
+    <${de} pager=${n} pageInfo=${l?.pageInfo} total=${l?.totalCount} label="Users" />
+  </section>`}function Tn({owner:e,changed:t=0}){let{token:n}=K(),r=ce(),[s,o]=y(""),i=Y(async()=>{let l={first:je,after:r.after,status:s||null};return e.bot?(await O(n,rn,{id:e.bot,...l})).bot?.conversations:(await O(n,ln,{id:e.user,...l})).user?.conversations},[e.bot,e.user,r.after,s,t]),c=i.data;return d`<section class="card" aria-labelledby="conversations">
+    <h2 id="conversations">Conversations</h2>
+    <div class="inline">
+      <label for="status-filter">Status</label>
+      <select id="status-filter" value=${s} onChange=${l=>{r.reset(),o(l.currentTarget.value)}}>
+        <option value="">all</option>
+        <option value="ACTIVE">ACTIVE</option>
+        <option value="ENDED">ENDED</option>
+        <option value="EXPIRED">EXPIRED</option>
+      </select>
+    </div>
+    <${W} error=${i.error} />
+    ${c?c.edges.length===0?d`<p class="muted">No conversations${s?` with status ${s}`:""}.</p>`:d`<table class="list">
+            <caption class="visually-hidden">Conversations</caption>
+            <thead><tr><th scope="col">Conversation</th><th scope="col">Status</th>${e.bot&&d`<th scope="col">User</th>`}<th scope="col">Last activity</th><th scope="col">Expires</th></tr></thead>
+            <tbody>
+              ${c.edges.map(({node:l})=>d`<tr key=${l.id}>
+                  <td><a href=${`#/conversation/${l.id}`} aria-label=${`Conversation ${l.id}`}><code class="id">${l.id.slice(0,8)}…</code></a> <span class="muted">${l.channel}</span></td>
+                  <td><span class=${`status status-${l.status.toLowerCase()}`}>${l.status}</span></td>
+                  ${e.bot&&d`<td><a href=${`#/user/${l.user.id}`}>${l.user.externalId}</a></td>`}
+                  <td><${q} at=${l.lastActivityAt} /></td>
+                  <td>${l.status==="ACTIVE"?d`<${te} at=${l.expiresAt} />`:"\u2014"}</td>
+                </tr>`)}
+            </tbody>
+          </table>`:!i.error&&d`<${Z} what="conversations" />`}
+    <${de} pager=${r} pageInfo=${c?.pageInfo} total=${c?.totalCount} label="Conversations" />
+  </section>`}function Cn({id:e}){let t=K(),{token:n,canEdit:r}=t,s=Y(async()=>{let{user:g}=await O(n,ct,{id:e});if(!g)throw Object.assign(new Error(`user ${e} not found`),{code:"NOT_FOUND"});let{bot:$}=await O(n,Be,{id:g.botId});return{user:g,bot:$}},[e,n]),[o,i]=y({}),[c,l]=ve(),u=Ve();U(()=>s.data&&i({USER:s.data.user.memory,BOT:s.data.bot.memory}),[s.data]),U(()=>t.setViewQuery({query:ct,variables:{id:e}}),[e]);let p=s.data?.user,f=p?.botId,a=f?{USER:{scope:"USER",userId:e},BOT:{scope:"BOT",botId:f}}:{},m=qe({session:t,setMemories:i,bump:l,debounce:u,refs:a});if(be(f?[{query:oe,variables:{botId:f,ownerId:e}},{query:oe,variables:{botId:f,scope:"BOT"}}]:[],g=>g.memoryChanged&&m(g.memoryChanged),()=>s.reload(),f?`${f}/${e}`:null),s.error&&!p)return d`<${W} error=${s.error} />`;if(!p)return d`<${Z} what="the user" />`;let x=()=>u("after-write",()=>s.reload());return d`<div class="view">
+    <nav aria-label="Breadcrumb" class="crumbs">
+      <a href="#/">Bots</a>${" \u203A "}<a href=${`#/bot/${f}`}>${s.data.bot.name}</a>${" \u203A "}user ${p.externalId}
+    </nav>
+    <h1 tabindex="-1">User ${p.externalId}</h1>
+    <div class="columns">
+      <section class="card" aria-labelledby="user-profile">
+        <h2 id="user-profile">Profile</h2>
+        <dl class="fields">
+          <dt>Id</dt><dd><code class="id">${p.id}</code></dd>
+          <dt>Channel</dt><dd>${p.channel}</dd>
+          <dt>External id</dt><dd>${p.externalId}</dd>
+          <dt>Name</dt><dd>${[p.firstName,p.lastName].filter(Boolean).join(" ")||"\u2014"}</dd>
+          <dt>Locale</dt><dd>${p.locale??"\u2014"}</dd>
+          <dt>Created</dt><dd><${q} at=${p.createdAt} /></dd>
+        </dl>
+      </section>
+      <${Tn} owner=${{user:e}} />
+    </div>
+    <h2 class="section-title">Memory</h2>
+    <p class="muted">A conversation's view shows its short-term and temp memories beside these.</p>
+    <div class="memories two">
+      <${pe} token=${n} memory=${o.USER} memRef=${a.USER} canEdit=${r} flash=${c.USER} onWritten=${x} />
+      <${pe} token=${n} memory=${o.BOT} memRef=${a.BOT} canEdit=${r} flash=${c.BOT} onWritten=${x} />
+    </div>
+  </div>`}var ut="botmem.token";function In(){try{return sessionStorage.getItem(ut)||""}catch{return""}}function pt(e){sessionStorage.setItem(ut,e)}function mt(){sessionStorage.removeItem(ut)}function ro(){let e=location.hash.slice(1);if(!e||e.startsWith("/"))return null;let t=new URLSearchParams(e);return[...t.keys()].length?t:null}function kn(e=""){let t=ro(),n=t?.get("token");if(n){pt(n.trim()),t.delete("token");let r=t.toString();history.replaceState(null,"",location.pathname+location.search+(r?"#"+r:e))}return n||null}function Nn(e){try{let n=e.split(".")[1].replace(/-/g,"+").replace(/_/g,"/"),r=n+"=".repeat((4-n.length%4)%4),s=Uint8Array.from(atob(r),o=>o.charCodeAt(0));return JSON.parse(new TextDecoder().decode(s))}catch{return null}}function An(e){return/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(e)}kn();function so(){let[e,t]=y(location.hash);U(()=>{let r=()=>t(location.hash);return addEventListener("hashchange",r),()=>removeEventListener("hashchange",r)},[]);let n=e.replace(/^#\/?/,"").split("/").filter(Boolean).map(decodeURIComponent);return{name:n[0]||"bots",id:n[1]||null,hash:e}}function ao({error:e,onToken:t}){let[n,r]=y(""),s=n.trim().replace(/^Bearer\s+/i,""),o=s&&!An(s);return d`<main id="main" class="signin" tabindex="-1">
+    <h1>botmem inspector</h1>
+    <p>Paste a botmem token (a JWT). The page keeps it in this tab's session storage and talks to this
+      server's GraphQL API with it, so it can do exactly what the token allows and nothing more.</p>
+    ${e&&d`<div class="error" role="alert"><strong>${e.code||"Error"}</strong>: ${e.message}</div>`}
+    <form onSubmit=${i=>{i.preventDefault(),s&&!o&&t(s)}}>
+      <label for="token">Token</label>
+      <textarea id="token" name="token" rows="5" spellcheck="false" autocomplete="off" required
+        aria-invalid=${o?"true":"false"} aria-describedby="token-help"
+        value=${n} onInput=${i=>r(i.currentTarget.value)}></textarea>
+      <p id="token-help" class=${o?"field-error":"muted"}>
+        ${o?"This does not look like a JWT (three dot-separated parts).":"botmem token --tenant \u2026 --role viewer|editor|admin mints one; the development start prints a signed-in link."}
+      </p>
+      <button type="submit" class="primary">Sign in</button>
+    </form>
+  </main>`}function io({session:e,route:t,liveStatus:n,onSignOut:r}){let{viewer:s,claims:o}=e,i=(c,l,u)=>d`<a href=${c} aria-current=${u?"page":void 0}>${l}</a>`;return d`<header class="top">
+    <div class="brand"><a href="#/">botmem inspector</a></div>
+    <nav aria-label="Main" class="main-nav">
+      ${i("#/","Bots",["bots","bot","user","conversation"].includes(t.name))}
+      ${e.isAdmin&&i("#/admin","Tenant & janitor",t.name==="admin")}
+      <a href=${zt(e.viewQuery.query,e.viewQuery.variables)}
+        title="Open GraphiQL with this view's query">Open in GraphiQL</a>
+    </nav>
+    <dl class="who" aria-label="Signed in as">
+      <div><dt>Tenant</dt><dd data-testid="tenant">${s.tenant.id}</dd></div>
+      <div><dt>Subject</dt><dd>${s.subject}</dd></div>
+      <div><dt>Roles</dt><dd data-testid="roles">${s.roles.join(", ")}${s.bots?` (${s.bots.length} bots)`:""}</dd></div>
+      <div><dt>Expires</dt><dd>${o?.exp?d`<${te} at=${new Date(o.exp*1e3).toISOString()} />`:"unknown"}</dd></div>
+      <div><dt>Live</dt><dd><span class=${`live live-${n}`} data-testid="live" data-status=${n}>${n}</span></dd></div>
+    </dl>
+    <button type="button" onClick=${r}>Sign out</button>
+  </header>`}function lo({entries:e,onClear:t}){return d`<section class="changelog" aria-labelledby="changelog-title">
+    <div class="changelog-head">
+      <h2 id="changelog-title">Change log <span class="muted">(${e.length} events since the page opened)</span></h2>
+      ${e.length>0&&d`<button type="button" onClick=${t}>Clear</button>`}
+    </div>
+    ${e.length===0?d`<p class="muted">Live events of the memories and the conversation shown appear here.</p>`:d`<ol class="log" reversed>
+          ${e.map(n=>d`<li key=${n.seq}>
+              <time datetime=${n.at}>${Ue(n.at)}</time>
+              <span class=${`op op-${n.kind.toLowerCase()}`}>${n.kind}</span>
+              <code>${n.what}</code> <span class="detail">${n.detail}</span>
+            </li>`)}
+        </ol>`}
+  </section>`}function co(){let[e,t]=y(In()),[n,r]=y(null),[s,o]=y(null),[i,c]=y("idle"),[l,u]=y(0),[p,f]=y([]),[a,m]=y([]),[x,g]=y({query:st,variables:{}}),$=z(0),_=so();U(()=>{if(!e)return;let w=!1;return O(e,st).then(S=>!w&&r(S.viewer),S=>{w||((S.code==="UNAUTHENTICATED"||S.code==="FORBIDDEN")&&(mt(),t("")),o(S))}),()=>{w=!0}},[e]);let b=Pe(()=>!e||!n?null:en(e,(w,S)=>{c(w),w==="live"&&S&&u(V=>V+1)}),[e,n]);U(()=>()=>b?.dispose(),[b]);let h=z(null),E=z(!0);if(U(()=>{E.current?E.current=!1:h.current?.focus()},[_.hash]),!e||!n&&s)return d`<${ao} error=${s} onToken=${w=>{pt(w),o(null),r(null),t(w)}} />`;if(!n)return d`<p class="muted" role="status">Signing in…</p>`;let I=n.roles,R={token:e,viewer:n,claims:Nn(e),canEdit:I.includes("EDITOR")||I.includes("ADMIN"),isAdmin:I.includes("ADMIN"),live:b,reconnects:l,viewQuery:x,setViewQuery:g,notify:(w,S="info")=>f(V=>[...V.slice(-2),{id:++$.current,text:w,kind:S,at:new Date().toISOString()}]),addLog:w=>m(S=>[{...w,seq:++$.current},...S].slice(0,500))},M=()=>{mt(),r(null),t(""),m([]),f([]),location.hash=""},v;return _.name==="bot"&&_.id?v=d`<${Sn} key=${_.id} id=${_.id} />`:_.name==="user"&&_.id?v=d`<${Cn} key=${_.id} id=${_.id} />`:_.name==="conversation"&&_.id?v=d`<${vn} key=${_.id} id=${_.id} />`:_.name==="admin"?v=R.isAdmin?d`<${wn} />`:d`<p>Only admin tokens manage the tenant.</p>`:v=d`<${En} />`,d`<${Le.Provider} value=${R}>
+    <a class="skip" href="#main" onClick=${w=>{w.preventDefault(),h.current?.focus()}}>Skip to content</a>
+    <${io} session=${R} route=${_} liveStatus=${i} onSignOut=${M} />
+    <div class="notices" role="status" aria-live="polite">
+      ${p.map(w=>d`<p key=${w.id} class=${`notice notice-${w.kind}`}>
+          ${w.text}
+          <button type="button" class="link" aria-label="Dismiss" onClick=${()=>f(S=>S.filter(V=>V.id!==w.id))}>×</button>
+        </p>`)}
+    </div>
+    <main id="main" ref=${h} tabindex="-1">${v}</main>
+    <${lo} entries=${a} onClear=${()=>m([])} />
+  </${Le.Provider}>`}At(d`<${co} />`,document.getElementById("root"));
