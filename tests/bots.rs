@@ -255,6 +255,53 @@ async fn bots_paginate_with_stable_cursors() {
     }
 }
 
+/// Rows of `bot` in every table that holds a bot's data, counted in the
+/// database itself.
+async fn rows_of_bot(s: &TestServer, bot: &str) -> [u64; 6] {
+    use entity::{conversation, kv_entry, memory, message, user, variable};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let db = sea_orm::Database::connect(&s.config.database_url)
+        .await
+        .unwrap();
+    let id: uuid::Uuid = bot.parse().unwrap();
+    let conversations = conversation::Entity::find()
+        .filter(conversation::Column::BotId.eq(id))
+        .all(&db)
+        .await
+        .unwrap();
+    let messages = message::Entity::find()
+        .filter(message::Column::ConversationId.is_in(conversations.iter().map(|c| c.id)))
+        .count(&db)
+        .await
+        .unwrap();
+    let counts = [
+        user::Entity::find()
+            .filter(user::Column::BotId.eq(id))
+            .count(&db)
+            .await
+            .unwrap(),
+        conversations.len() as u64,
+        messages,
+        memory::Entity::find()
+            .filter(memory::Column::BotId.eq(id))
+            .count(&db)
+            .await
+            .unwrap(),
+        variable::Entity::find()
+            .filter(variable::Column::BotId.eq(id))
+            .count(&db)
+            .await
+            .unwrap(),
+        kv_entry::Entity::find()
+            .filter(kv_entry::Column::BotId.eq(id))
+            .count(&db)
+            .await
+            .unwrap(),
+    ];
+    db.close().await.ok();
+    counts
+}
+
 #[tokio::test]
 async fn delete_bot_deletes_its_users_and_conversations() {
     let s = TestServer::start().await;
@@ -263,6 +310,36 @@ async fn delete_bot_deletes_its_users_and_conversations() {
     let kept = s.create_bot(&admin, "kept").await;
     let c1 = s.start_conversation(&admin, &doomed, "u1").await;
     let c2 = s.start_conversation(&admin, &kept, "u1").await;
+    // Memory of every scope, KV entries and messages for both bots.
+    for (bot, c) in [(&doomed, &c1), (&kept, &c2)] {
+        let refs = [
+            json!({ "scope": "BOT", "botId": bot }),
+            json!({ "scope": "USER", "userId": c["user"]["id"] }),
+            json!({ "scope": "CONVERSATION", "conversationId": c["id"] }),
+            json!({ "scope": "TEMP", "conversationId": c["id"] }),
+        ];
+        for r in refs {
+            s.ok(
+                &admin,
+                "mutation($r: MemoryRef!) { setVariable(input: { ref: $r, name: \"x\", value: 1 }) { version } }",
+                json!({ "r": r }),
+            )
+            .await;
+        }
+        s.ok(
+            &admin,
+            "mutation($b: UUID!) { kvSet(input: { botId: $b, key: \"k\", value: 1 }) { version } }",
+            json!({ "b": bot }),
+        )
+        .await;
+        s.ok(
+            &admin,
+            "mutation($c: UUID!) { appendMessage(conversationId: $c, input: { direction: INCOMING, text: \"hi\" }) { id } }",
+            json!({ "c": c["id"] }),
+        )
+        .await;
+    }
+    assert_eq!(rows_of_bot(&s, &doomed).await, [1, 1, 1, 4, 4, 1]);
 
     let del = "mutation($id: UUID!) { deleteBot(id: $id) }";
     assert_eq!(
@@ -291,4 +368,7 @@ async fn delete_bot_deletes_its_users_and_conversations() {
         data["c2"]["id"], c2["id"],
         "another bot's data is untouched"
     );
+    // users, conversations, messages, memories, variables, KV entries
+    assert_eq!(rows_of_bot(&s, &doomed).await, [0; 6], "rows left behind");
+    assert_eq!(rows_of_bot(&s, &kept).await, [1, 1, 1, 4, 4, 1]);
 }

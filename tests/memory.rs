@@ -63,6 +63,8 @@ async fn rule1_variables_are_addressed_by_scope_and_owner() {
             w.set(w.user_ref(), "any", value.clone()).await["value"],
             value
         );
+        // Read back as stored, not only as the mutation echoed it.
+        assert_eq!(w.memory(w.user_ref()).await["json"]["any"], value);
     }
 
     // The nested fields read the same memories.

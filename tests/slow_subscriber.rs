@@ -5,7 +5,7 @@
 //! told that it lagged (`SUBSCRIPTION_LAGGED`) and its subscription ended.
 mod common;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use common::{process::*, ws::*, *};
 use serde_json::{Value, json};
@@ -84,9 +84,18 @@ async fn a_subscriber_that_does_not_read_lags_without_costing_memory() {
             })
         })
         .collect();
-    for writer in writers {
-        writer.await.unwrap();
-    }
+    // Had a write waited for the subscriber, which reads nothing, the
+    // writers would never finish: the bound only catches that hang.
+    let finished = tokio::time::timeout(Duration::from_secs(300), async {
+        for writer in writers {
+            writer.await.unwrap();
+        }
+    })
+    .await;
+    assert!(
+        finished.is_ok(),
+        "writers waited for a subscriber that reads nothing"
+    );
     let elapsed = started.elapsed();
     let after = rss_bytes(child.id());
     let written = (writes * value_bytes) as u64;
