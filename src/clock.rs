@@ -43,6 +43,20 @@ impl Clock {
         }
     }
 
+    /// Resolves the next time [`Clock::advance`] moves a manual clock;
+    /// never for the system clock. The janitor ticks on it, so a test that
+    /// moves time sees the dispatcher act at once.
+    pub async fn advanced(&self) {
+        match &*self.0 {
+            Source::System => std::future::pending().await,
+            Source::Manual(now) => {
+                let mut watch = now.subscribe();
+                watch.mark_unchanged();
+                let _ = watch.changed().await;
+            }
+        }
+    }
+
     /// Resolves once the clock reads `at` or later: a timer for the system
     /// clock, a wait for [`Clock::advance`] for a manual one.
     pub async fn sleep_until(&self, at: DateTime<Utc>) {

@@ -21,29 +21,28 @@ pub async fn start(
     cancel: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>> {
     let mut scheduler = JobScheduler::new().await.map_err(Error::internal)?;
-    // Ticks of one job can overlap in tokio-cron-scheduler: a tick that
-    // finds the previous one still sweeping simply skips.
-    let busy = Arc::new(Mutex::new(()));
-    let stop = cancel.clone();
+    let ticker = Ticker {
+        app: app.clone(),
+        busy: Arc::new(Mutex::new(())),
+        stop: cancel.clone(),
+    };
+    let on_schedule = ticker.clone();
     let job = Job::new_repeated_async(tick, move |_, _| {
-        let (app, busy, stop) = (app.clone(), busy.clone(), stop.clone());
-        Box::pin(async move {
-            let Ok(_running) = busy.try_lock() else {
-                return;
-            };
-            tokio::select! {
-                // Dropping a sweep mid-batch rolls that batch back; the
-                // tenant's lease runs out and the next sweep finishes.
-                _ = stop.cancelled() => {}
-                outcome = app.dispatch_janitor() => {
-                    if let Err(e) = outcome {
-                        tracing::error!(error = %e.operator_message(), "janitor dispatch failed");
-                    }
-                }
-            }
-        })
+        let ticker = on_schedule.clone();
+        Box::pin(async move { ticker.tick().await })
     })
     .map_err(Error::internal)?;
+    // A manual clock (tests) also ticks whenever it is moved.
+    let clock = app.clock().clone();
+    let on_advance = ticker.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = on_advance.stop.cancelled() => return,
+                () = clock.advanced() => on_advance.tick().await,
+            }
+        }
+    });
     scheduler.add(job).await.map_err(Error::internal)?;
     scheduler.start().await.map_err(Error::internal)?;
     Ok(tokio::spawn(async move {
@@ -52,4 +51,33 @@ pub async fn start(
             tracing::warn!(error = %e, "janitor scheduler did not shut down cleanly");
         }
     }))
+}
+
+/// One dispatcher tick, shared by the schedule and the manual clock.
+#[derive(Clone)]
+struct Ticker {
+    app: App,
+    /// Ticks can overlap (tokio-cron-scheduler starts one per period): a
+    /// tick that finds the previous one still sweeping simply skips.
+    busy: Arc<Mutex<()>>,
+    stop: CancellationToken,
+}
+
+impl Ticker {
+    async fn tick(&self) {
+        let Ok(_running) = self.busy.try_lock() else {
+            return;
+        };
+        tokio::select! {
+            // Dropping a sweep mid-batch rolls that batch back; the
+            // tenant's lease runs out and the next sweep finishes.
+            _ = self.stop.cancelled() => {}
+            outcome = self.app.dispatch_janitor() => {
+                if let Err(e) = outcome {
+                    tracing::error!(error = %e.operator_message(), "janitor dispatch failed");
+                }
+                crate::telemetry::janitor_tick();
+            }
+        }
+    }
 }

@@ -59,6 +59,10 @@ fn describe() {
         "Events subscribers missed because they fell behind (their subscription ended LAGGED)"
     );
     describe_counter!("botmem_janitor_runs_total", "Janitor sweeps by outcome");
+    describe_counter!(
+        "botmem_janitor_ticks_total",
+        "Dispatcher ticks this replica completed (each looks for due tenants)"
+    );
     describe_histogram!(
         "botmem_janitor_run_duration_seconds",
         metrics::Unit::Seconds,
@@ -157,6 +161,10 @@ pub fn event_delivered() {
 
 pub fn events_dropped(n: u64) {
     counter!("botmem_events_dropped_total").increment(n);
+}
+
+pub fn janitor_tick() {
+    counter!("botmem_janitor_ticks_total").increment(1);
 }
 
 pub fn janitor_run(failed: bool, took: Duration, expired: &[(&'static str, i64)]) {

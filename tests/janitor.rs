@@ -15,6 +15,34 @@ const SETTINGS: &str = "mutation($i: TenantSettingsInput!) { updateTenantSetting
 const RUN: &str = "mutation { runJanitor { trigger startedAt finishedAt variablesExpired kvEntriesExpired conversationsExpired messagesTrimmed error } }";
 const RUNS: &str = "{ janitorRuns { edges { node { id trigger variablesExpired kvEntriesExpired conversationsExpired error finishedAt } } } }";
 
+/// Dispatcher ticks this process completed (`/metrics`).
+async fn ticks(s: &TestServer) -> u64 {
+    let metrics = s.http().get(s.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    metrics
+        .lines()
+        .find(|l| l.starts_with("botmem_janitor_ticks_total"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0) as u64
+}
+
+/// Moves the clock by `by` (possibly zero) and waits until the dispatcher
+/// has completed a whole tick that saw the new time: two ticks after the
+/// move, as at most one was already running. Instead of sleeping and
+/// hoping a tick happened.
+async fn advance_and_settle(s: &TestServer, by: TimeDelta) {
+    let before = ticks(s).await;
+    s.clock.advance(by);
+    for _ in 0..1500 {
+        if ticks(s).await >= before + 2 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the janitor dispatcher did not tick");
+}
+
 fn long_token(s: &TestServer, tenant: &str) -> String {
     let mut claims = s.claims(tenant, &["admin"]);
     claims.exp += 400 * 86_400;
@@ -345,11 +373,12 @@ async fn the_schedule_drives_sweeps_and_changes_take_effect_at_once() {
     )
     .await;
 
-    // Not due yet: nothing runs however long we wait.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Not due yet: the dispatcher ticks, and nothing runs.
+    advance_and_settle(&s, TimeDelta::zero()).await;
+    advance_and_settle(&s, TimeDelta::seconds(5)).await;
     assert!(runs(&s, &admin).await.is_empty());
 
-    s.clock.advance(TimeDelta::seconds(10));
+    s.clock.advance(TimeDelta::seconds(5));
     let found = wait_for_runs(&s, &admin, Duration::from_secs(15), |r| !r.is_empty()).await;
     assert_eq!(found.len(), 1, "one sweep for the due time: {found:?}");
     assert_eq!(found[0]["trigger"], "SCHEDULE");
@@ -362,8 +391,7 @@ async fn the_schedule_drives_sweeps_and_changes_take_effect_at_once() {
         json!({ "i": { "janitorSchedule": "0 0 0 1 1 *" } }),
     )
     .await;
-    s.clock.advance(TimeDelta::minutes(5));
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    advance_and_settle(&s, TimeDelta::minutes(5)).await;
     assert_eq!(runs(&s, &admin).await.len(), 1);
 }
 
@@ -431,9 +459,9 @@ async fn a_replica_with_the_janitor_off_sweeps_nothing() {
     )
     .await;
     s.clock.advance(TimeDelta::minutes(1));
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert!(runs(&s, &admin).await.is_empty());
     // Manual runs still work on an API-only replica.
     s.ok(&admin, RUN, json!({})).await;
     assert_eq!(runs(&s, &admin).await.len(), 1);
+    // No dispatcher runs at all: it has never ticked.
+    assert_eq!(ticks(&s).await, 0, "a dispatcher runs with the janitor off");
 }
