@@ -9,6 +9,7 @@
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import readline from 'node:readline';
+import { createRequire } from 'node:module';
 
 const cfg = JSON.parse(process.argv[2]);
 const { base, tokens, bot, conversation, user, shots } = cfg;
@@ -115,11 +116,22 @@ async function newPage(name, { offline = false } = {}) {
   return { context, page, blocked };
 }
 
+/// axe-core's WCAG 2 A and AA rules (labels, names, contrast, structure)
+/// find nothing on the page as it is now.
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+async function accessible(page, what) {
+  await page.evaluate(axeSource);
+  const { violations } = await page.evaluate(() => globalThis.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] }));
+  const found = violations.map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target).join(', ')}`);
+  check(found.length === 0, `accessibility of ${what}: ${found.join('; ')}`);
+}
+
 const shot = (page, name, fullPage = false) => page.screenshot({ path: `${shots}/${name}.png`, fullPage });
 const variableRow = (page, scope, name) => page.locator(`[data-scope=${scope}] li.variable[data-name="${name}"]`);
 
-async function signIn(page, token) {
+async function signIn(page, token, { audit = false } = {}) {
   await page.goto(`${base}/inspector`);
+  if (audit) await accessible(page, 'the sign-in page');
   await page.getByLabel('Token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('tenant').waitFor();
@@ -163,7 +175,7 @@ try {
     ws.on('framereceived', (f) => frames.push(`< ${String(f.payload).slice(0, 160)}`));
     ws.on('close', () => frames.push('closed'));
   });
-  await signIn(page, tokens.editor);
+  await signIn(page, tokens.editor, { audit: true });
   check((await page.getByTestId('tenant').textContent()) === cfg.tenant, 'tenant shown');
   check((await page.getByTestId('roles').textContent()).includes('EDITOR'), 'roles shown');
   await page.locator('.who', { hasText: 'in 59m' }).waitFor();
@@ -187,6 +199,7 @@ try {
   }
   check((await page.getByTestId('status').textContent()).includes('ACTIVE'), 'status ACTIVE');
   await page.locator('.message-list', { hasText: 'I need an appointment' }).waitFor();
+  await accessible(page, 'the conversation');
   ok('3 navigated from the bot to the conversation; four memories and messages shown');
 
   // 4. A write through the API appears within 1 s, without a reload.
@@ -244,6 +257,7 @@ try {
   await conflict.waitFor();
   check((await conflict.textContent()).includes('Dr. Grace Hopper'), 'conflict shows the current value');
   check((await readVariable(conversationRef, 'doctor')).value === 'Dr. Grace Hopper', 'the conflicting write changed nothing');
+  await accessible(page, 'an editor with a conflict');
   await shot(page, 'inspector-conflict');
   await doctor.getByRole('button', { name: 'Save' }).click();
   const overwritten = await eventually(() => readVariable(conversationRef, 'doctor'), (v) => v.value === 'Dr. Alan Turing', 2000, 'doctor after overwrite');
@@ -296,6 +310,7 @@ try {
   await viewer.page.goto(`${base}/inspector#/user/${user}`);
   await variableRow(viewer.page, 'USER', 'email').waitFor();
   await viewer.page.getByRole('heading', { name: 'Conversations' }).waitFor();
+  await accessible(viewer.page, 'the user page');
   await viewer.page.goto(`${base}/inspector#/bot/${bot}`);
   await variableRow(viewer.page, 'BOT', 'openingHours').waitFor();
   const otherConversation = cfg.active_conversation;
@@ -310,6 +325,55 @@ try {
   await shot(viewer.page, 'inspector-viewer', true);
   await viewer.context.close();
   ok('7 a viewer token sees no edit controls');
+
+  // Live updates that lag or drop: the page re-reads and says so. The
+  // page's WebSocket goes through the test, which can end a subscription as
+  // a lagging server does, drop the connection, and hold a reconnect back.
+  const watcher = await newPage('watcher');
+  const routed = { subscribes: [], sockets: [], held: null };
+  await watcher.page.routeWebSocket(/\/graphql\/ws$/, (ws) => {
+    const server = ws.connectToServer();
+    const buffered = [];
+    const entry = { ws, server, flush: () => buffered.splice(0).forEach((m) => server.send(m)) };
+    ws.onMessage((message) => {
+      const json = JSON.parse(String(message));
+      if (json.type === 'subscribe') routed.subscribes.push(json);
+      if (routed.held) buffered.push(message);
+      else server.send(message);
+    });
+    routed.sockets.push(entry);
+  });
+  await signIn(watcher.page, tokens.viewer);
+  await watcher.page.goto(`${base}/inspector#/conversation/${otherConversation}`);
+  const otherRef = { scope: 'CONVERSATION', conversationId: otherConversation };
+  await provenLive(watcher.page, 'CONVERSATION', otherRef);
+  const ownSubscription = () =>
+    routed.subscribes.filter((m) => m.payload.variables?.ownerId === otherConversation).at(-1);
+  const lagged = ownSubscription();
+  routed.sockets.at(-1).ws.send(JSON.stringify({
+    id: lagged.id,
+    type: 'next',
+    payload: { errors: [{ message: 'this subscription fell behind by 3 events', extensions: { code: 'SUBSCRIPTION_LAGGED' } }] },
+  }));
+  routed.sockets.at(-1).ws.send(JSON.stringify({ id: lagged.id, type: 'complete' }));
+  await watcher.page.locator('.notices', { hasText: 'fell behind' }).waitFor();
+  await eventually(async () => ownSubscription().id, (id) => id !== lagged.id, 2000, 'subscribed again after the lag');
+  await provenLive(watcher.page, 'CONVERSATION', otherRef);
+
+  let release;
+  routed.held = new Promise((r) => (release = r));
+  await routed.sockets.at(-1).ws.close({ code: 1012, reason: 'service restart' });
+  await watcher.page.locator('[data-testid=live]:not([data-status=live])').waitFor();
+  // Written while the page has no live connection: only a re-read shows it.
+  await setVariable(otherRef, 'missed', 'written while disconnected');
+  routed.held = null;
+  routed.sockets.at(-1).flush();
+  release();
+  await watcher.page.locator('.notices', { hasText: 'Reconnected' }).waitFor();
+  await variableRow(watcher.page, 'CONVERSATION', 'missed').waitFor();
+  await provenLive(watcher.page, 'CONVERSATION', otherRef);
+  await watcher.context.close();
+  ok('live: after SUBSCRIPTION_LAGGED and after a reconnect the page re-reads and says so');
 
   // Admin: bot settings, the janitor schedule, runJanitor and its runs.
   const admin = await newPage('admin');
@@ -334,6 +398,7 @@ try {
   await admin.page.getByText('Janitor run finished').waitFor();
   // Step 5's run and this one.
   await admin.page.locator('section[aria-labelledby=janitor-runs] tbody tr', { hasText: 'MANUAL' }).nth(1).waitFor();
+  await accessible(admin.page, 'the tenant page');
   await shot(admin.page, 'inspector-admin', true);
   await admin.context.close();
   ok('admin: bot settings, janitor schedule, runJanitor and its runs');

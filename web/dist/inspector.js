@@ -5,7 +5,7 @@ var Rn=Object.defineProperty;var Mn=(e,t,n)=>t in e?Rn(e,t,{enumerable:!0,config
   </time>`}var Jn=160;function he({value:e}){let t=JSON.stringify(e,null,2)??"null",n=t.split(`
 `).length;if(t.length<=Jn&&n<=6)return d`<pre class="json">${t}</pre>`;let r=JSON.stringify(e).slice(0,60);return d`<details class="json-long">
     <summary><code>${r}…</code> <span class="muted">(${t.length} characters, ${n} lines)</span></summary>
-    <pre class="json">${t}</pre>
+    <pre class="json" tabindex="0">${t}</pre>
   </details>`}function Kt(e,t=80){let n=JSON.stringify(e)??"null";return n.length>t?n.slice(0,t-1)+"\u2026":n}function Y(e,t){let[n,r]=y({data:null,error:null,loading:!0}),s=z(0),o=et(()=>{let c=++s.current;return r(l=>({...l,loading:!0})),e().then(l=>c===s.current&&r({data:l,error:null,loading:!1}),l=>c===s.current&&r(u=>({...u,error:l,loading:!1})))},t);U(()=>{r({data:null,error:null,loading:!0}),o()},[o]);let i=et(c=>r(l=>({...l,data:typeof c=="function"?c(l.data):c})),[]);return{...n,reload:o,set:i}}function ce(){let[e,t]=y([null]);return{after:e[e.length-1],page:e.length,next:r=>t(s=>[...s,r]),previous:()=>t(r=>r.length>1?r.slice(0,-1):r),reset:()=>t([null])}}function de({pager:e,pageInfo:t,total:n,label:r}){return t?d`<nav class="pager" aria-label=${`${r} pages`}>
     <button type="button" onClick=${e.previous} disabled=${e.page===1}>← Previous</button>
     <span>Page ${e.page}${n!=null?` \xB7 ${n} in all`:""}</span>
@@ -220,7 +220,7 @@ ${ye}`,dn=`query Variable($ref: MemoryRef!, $name: String!) {
       </section>
       <section aria-labelledby="conv-messages" class="card messages">
         <h2 id="conv-messages">Last messages</h2>
-        ${h.messages.length===0?d`<p class="muted">No messages.</p>`:d`<ol class="message-list">
+        ${h.messages.length===0?d`<p class="muted">No messages.</p>`:d`<ol class="message-list" tabindex="0" aria-labelledby="conv-messages">
               ${h.messages.map(v=>d`<li key=${v.id} class=${`message ${v.direction.toLowerCase()}`}>
                   <span class="direction">${v.direction==="INCOMING"?"user \u2192":"\u2190 bot"}</span>
                   <${q} at=${v.at} />
@@ -480,7 +480,7 @@ ${ye}`,dn=`query Variable($ref: MemoryRef!, $name: String!) {
       <h2 id="changelog-title">Change log <span class="muted">(${e.length} events since the page opened)</span></h2>
       ${e.length>0&&d`<button type="button" onClick=${t}>Clear</button>`}
     </div>
-    ${e.length===0?d`<p class="muted">Live events of the memories and the conversation shown appear here.</p>`:d`<ol class="log" reversed>
+    ${e.length===0?d`<p class="muted">Live events of the memories and the conversation shown appear here.</p>`:d`<ol class="log" reversed tabindex="0" aria-labelledby="changelog-title">
           ${e.map(n=>d`<li key=${n.seq}>
               <time datetime=${n.at}>${Ue(n.at)}</time>
               <span class=${`op op-${n.kind.toLowerCase()}`}>${n.kind}</span>

@@ -157,7 +157,7 @@ export function ConversationView({ id }) {
         <h2 id="conv-messages">Last messages</h2>
         ${c.messages.length === 0
           ? html`<p class="muted">No messages.</p>`
-          : html`<ol class="message-list">
+          : html`<ol class="message-list" tabindex="0" aria-labelledby="conv-messages">
               ${c.messages.map(
                 (m) => html`<li key=${m.id} class=${`message ${m.direction.toLowerCase()}`}>
                   <span class="direction">${m.direction === 'INCOMING' ? 'user →' : '← bot'}</span>

@@ -78,7 +78,7 @@ function ChangeLog({ entries, onClear }) {
     </div>
     ${entries.length === 0
       ? html`<p class="muted">Live events of the memories and the conversation shown appear here.</p>`
-      : html`<ol class="log" reversed>
+      : html`<ol class="log" reversed tabindex="0" aria-labelledby="changelog-title">
           ${entries.map(
             (e) => html`<li key=${e.seq}>
               <time datetime=${e.at}>${formatTime(e.at)}</time>

@@ -68,7 +68,7 @@ export function JsonValue({ value }) {
   const preview = JSON.stringify(value).slice(0, 60);
   return html`<details class="json-long">
     <summary><code>${preview}…</code> <span class="muted">(${text.length} characters, ${lines} lines)</span></summary>
-    <pre class="json">${text}</pre>
+    <pre class="json" tabindex="0">${text}</pre>
   </details>`;
 }
 
