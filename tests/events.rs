@@ -313,3 +313,75 @@ async fn janitor_sweeps_announce_expired_variables_and_sessions() {
         )]
     );
 }
+
+/// Rule 5 over the wire: a write that fails after its events were staged
+/// (here: the variables quota, checked last) announces nothing; and a
+/// subscriber that reads the moment an event arrives sees the committed
+/// value, as events leave only after the commit.
+#[tokio::test]
+async fn a_late_failure_announces_nothing_and_events_follow_the_commit() {
+    use common::ws::*;
+    let w = World::start_with(|c| c.quota_variables_per_memory = 3).await;
+    let s = &w.s;
+    let mut ws = WsClient::connect(&s.base, Some(TRANSPORT)).await;
+    ws.init(&w.token).await;
+    ws.subscribe("m", MEMORY_CHANGED, json!({ "bot": w.bot }))
+        .await;
+    let set = "mutation($r: MemoryRef!, $n: String!, $v: JSON!) { setVariable(input: { ref: $r, name: $n, value: $v }) { version } }";
+    until_live(&mut ws, "m", "memoryChanged", |k| {
+        let w = &w;
+        async move {
+            w.gql(
+                set,
+                json!({ "r": w.bot_ref(), "n": "probe", "v": format!("probe-{k}") }),
+            )
+            .await;
+            format!("probe-{k}")
+        }
+    })
+    .await;
+
+    let too_many: Vec<_> = (0..4)
+        .map(|i| json!({ "ref": w.conv_ref(), "name": format!("staged-{i}"), "value": i }))
+        .collect();
+    let refused = w
+        .gql(
+            "mutation($i: [SetVariableInput!]!) { setVariables(inputs: $i) { version } }",
+            json!({ "i": too_many }),
+        )
+        .await;
+    assert_code(&refused, "QUOTA_EXCEEDED");
+
+    let read = "query($r: MemoryRef!) { variable(ref: $r, name: \"counter\") { value version } }";
+    for i in 0..20 {
+        let writer = {
+            let (http, url, token, r) = (
+                reqwest::Client::new(),
+                s.url("/graphql"),
+                w.token.clone(),
+                w.conv_ref(),
+            );
+            tokio::spawn(async move {
+                http.post(url)
+                    .bearer_auth(token)
+                    .json(&json!({ "query": set, "variables": { "r": r, "n": "counter", "v": i } }))
+                    .send()
+                    .await
+                    .unwrap()
+            })
+        };
+        let event = ws.next_data("m", "memoryChanged").await;
+        assert_eq!(
+            event["name"], "counter",
+            "an event of the refused write: {event}"
+        );
+        assert_eq!(event["value"], i);
+        let seen = w.gql(read, json!({ "r": w.conv_ref() })).await;
+        let variable = &seen["data"]["variable"];
+        assert!(
+            variable["version"].as_i64() >= event["version"].as_i64(),
+            "read {variable} right after the event {event}: the commit came later"
+        );
+        assert_eq!(writer.await.unwrap().status(), 200);
+    }
+}

@@ -315,6 +315,11 @@ impl App {
         }
         let result = op(&mut memories)?;
         tx.save_memories(memories.values(), now).await?;
+        tx.stage(change_announcements(
+            auth, &memories, &touched, activity, now,
+        ));
+        // Checked last, with the events already staged: a transaction that
+        // fails this late must announce nothing (rule 5, tests/events.rs).
         if matches!(activity, Activity::Touch) {
             // Only writes that add variables can cross the quota; moving
             // memory at the end of a conversation never fails on it.
@@ -325,9 +330,6 @@ impl App {
                 .collect();
             tx.admit_variables(&grown, now).await?;
         }
-        tx.stage(change_announcements(
-            auth, &memories, &touched, activity, now,
-        ));
         tx.commit().await?;
         Ok((result, memories, touched))
     }
