@@ -47,7 +47,38 @@ async fn a_second_writer_of_a_memory_waits_for_the_first() {
             tx.commit().await.unwrap();
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    if using_postgres() {
+        // Deterministic: PostgreSQL itself reports the second writer
+        // waiting on a lock. Without the row lock it would never wait, and
+        // this fails after 10 s.
+        let observer = sea_orm::Database::connect(&s.config.database_url)
+            .await
+            .unwrap();
+        let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        let mut seen = false;
+        for _ in 0..1000 {
+            let row = sea_orm::ConnectionTrait::query_one_raw(
+                &observer,
+                sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, waiting),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            if row.try_get::<i64>("", "n").unwrap() >= 1 {
+                seen = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(seen, "the second writer never waited for the first's lock");
+    } else {
+        // SQLite: writers of the process queue for its one write lock; the
+        // second cannot even begin while the first holds it.
+        for _ in 0..1000 {
+            tokio::task::yield_now().await;
+        }
+    }
     assert!(
         !second.is_finished(),
         "the second writer got the memory while the first held it"
