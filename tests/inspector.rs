@@ -152,3 +152,80 @@ async fn the_inspector_and_graphiql_work_in_chromium() {
         );
     }
 }
+
+/// The pages and every asset they name are served under the strict CSP;
+/// `BOTMEM_INSPECTOR=off` serves none of them, and a browser opening
+/// `/graphql` then gets the API's answer, not GraphiQL.
+#[tokio::test]
+async fn the_pages_are_served_under_a_strict_csp_and_can_be_turned_off() {
+    let s = TestServer::start().await;
+    let get = |path: &str, accept: &str| s.http().get(s.url(path)).header("accept", accept).send();
+    for (page, title) in [
+        ("/inspector", "botmem inspector"),
+        ("/graphiql", "botmem GraphiQL"),
+        ("/graphql", "botmem GraphiQL"),
+    ] {
+        let response = get(page, "text/html,application/xhtml+xml").await.unwrap();
+        assert_eq!(response.status(), 200, "{page}");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        for directive in [
+            "script-src 'self'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{page}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-eval"), "{page}: {csp}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains(&format!("<title>{title}</title>")), "{html}");
+        assert!(!html.contains("<script>"), "no inline script: {html}");
+        // Every asset the page names is there, with its type.
+        for asset in html.split('"').filter(|part| part.starts_with("/ui/")) {
+            let response = get(asset, "*/*").await.unwrap();
+            assert_eq!(response.status(), 200, "{asset}");
+            let kind = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let expected = if asset.ends_with(".js") {
+                "text/javascript"
+            } else {
+                "text/css"
+            };
+            assert!(kind.starts_with(expected), "{asset}: {kind}");
+            assert!(
+                response.bytes().await.unwrap().len() > 1000,
+                "{asset} is built"
+            );
+        }
+    }
+    assert_eq!(get("/ui/nothing.js", "*/*").await.unwrap().status(), 404);
+
+    let off = TestServer::start_with(|c| c.inspector = botmem::config::Switch::Off).await;
+    for path in [
+        "/inspector",
+        "/graphiql",
+        "/ui/inspector.js",
+        "/ui/graphiql.js",
+    ] {
+        let response = off
+            .http()
+            .get(off.url(path))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path} with BOTMEM_INSPECTOR=off");
+    }
+    let response = off
+        .http()
+        .get(off.url("/graphql"))
+        .header("accept", "text/html,application/json")
+        .send()
+        .await
+        .unwrap();
+    assert!(!response.text().await.unwrap().contains("GraphiQL"));
+}

@@ -106,34 +106,11 @@ export function AdminView() {
   const [refresh, setRefresh] = useState(0);
   const loaded = useLoad(() => gql(token, TENANT, { first: 20, after: pager.after }), [pager.after, refresh]);
   useEffect(() => session.setViewQuery({ query: TENANT, variables: { first: 20 } }), []);
-  const [schedule, setSchedule] = useState(null);
-  const [maxValueBytes, setMaxValueBytes] = useState(null);
   const [error, setError] = useState(null);
   const [message, setMessage] = useState(null);
   const [running, setRunning] = useState(false);
   const tenant = loaded.data?.viewer.tenant;
-  useEffect(() => {
-    if (tenant && schedule === null) {
-      setSchedule(tenant.janitorSchedule);
-      setMaxValueBytes(String(tenant.maxValueBytes));
-    }
-  }, [tenant]);
 
-  async function saveTenant(e) {
-    e.preventDefault();
-    setError(null);
-    setMessage(null);
-    try {
-      const input = { janitorSchedule: schedule.trim(), maxValueBytes: Number.parseInt(maxValueBytes, 10) };
-      const { updateTenantSettings: t } = await gql(token, UPDATE_TENANT, { input });
-      setSchedule(t.janitorSchedule);
-      setMaxValueBytes(String(t.maxValueBytes));
-      setMessage('Tenant settings saved.');
-      setRefresh((n) => n + 1);
-    } catch (err) {
-      setError(err);
-    }
-  }
   async function runJanitor() {
     setError(null);
     setMessage(null);
@@ -157,13 +134,7 @@ export function AdminView() {
     <div class="columns">
       <section class="card" aria-labelledby="tenant-settings">
         <h2 id="tenant-settings">Settings</h2>
-        <form class="editor" onSubmit=${saveTenant} aria-label="Tenant settings">
-          <label for="janitor-schedule">Janitor schedule <span class="muted">(cron with seconds: sec min hour day month weekday)</span></label>
-          <input id="janitor-schedule" value=${schedule ?? ''} onInput=${(e) => setSchedule(e.currentTarget.value)} required />
-          <label for="max-value-bytes">Largest value (bytes)</label>
-          <input id="max-value-bytes" type="number" min="1" value=${maxValueBytes ?? ''} onInput=${(e) => setMaxValueBytes(e.currentTarget.value)} required />
-          <div class="actions"><button type="submit" class="primary">Save tenant settings</button></div>
-        </form>
+        <${TenantSettings} tenant=${tenant} />
         <p class="muted">Created <${Time} at=${tenant.createdAt} />.</p>
       </section>
       <section class="card" aria-labelledby="janitor">
@@ -194,4 +165,36 @@ export function AdminView() {
       <${Pager} pager=${pager} pageInfo=${runs.pageInfo} total=${runs.totalCount} label="Janitor runs" />
     </section>
   </div>`;
+}
+
+/// The tenant's settings as a form, filled from the tenant as first read.
+function TenantSettings({ tenant }) {
+  const { token } = useSession();
+  const [schedule, setSchedule] = useState(tenant.janitorSchedule);
+  const [maxValueBytes, setMaxValueBytes] = useState(String(tenant.maxValueBytes));
+  const [error, setError] = useState(null);
+  const [message, setMessage] = useState(null);
+  async function save(e) {
+    e.preventDefault();
+    setError(null);
+    setMessage(null);
+    try {
+      const input = { janitorSchedule: schedule.trim(), maxValueBytes: Number.parseInt(maxValueBytes, 10) };
+      const { updateTenantSettings: t } = await gql(token, UPDATE_TENANT, { input });
+      setSchedule(t.janitorSchedule);
+      setMaxValueBytes(String(t.maxValueBytes));
+      setMessage('Tenant settings saved.');
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`<form class="editor" onSubmit=${save} aria-label="Tenant settings">
+    <label for="janitor-schedule">Janitor schedule <span class="muted">(cron with seconds: sec min hour day month weekday)</span></label>
+    <input id="janitor-schedule" value=${schedule} onInput=${(e) => setSchedule(e.currentTarget.value)} required />
+    <label for="max-value-bytes">Largest value (bytes)</label>
+    <input id="max-value-bytes" type="number" min="1" value=${maxValueBytes} onInput=${(e) => setMaxValueBytes(e.currentTarget.value)} required />
+    <div class="actions"><button type="submit" class="primary">Save tenant settings</button></div>
+    ${message && html`<p role="status" class="ok">${message}</p>`}
+    <${ErrorBox} error=${error} />
+  </form>`;
 }
