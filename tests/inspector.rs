@@ -80,6 +80,7 @@ async fn the_inspector_and_graphiql_work_in_chromium() {
     let user_id = conversation["user"]["id"].as_str().unwrap().to_owned();
     let other = s.start_conversation(&editor, &bot, "visitor-7").await;
     let other_id = other["id"].as_str().unwrap().to_owned();
+    let other_user = other["user"]["id"].as_str().unwrap().to_owned();
 
     let set =
         "mutation($inputs: [SetVariableInput!]!) { setVariables(inputs: $inputs) { version } }";
@@ -121,6 +122,7 @@ async fn the_inspector_and_graphiql_work_in_chromium() {
         "conversation": conversation_id,
         "active_conversation": other_id,
         "user": user_id,
+        "active_user": other_user,
         "now": s.clock.now().to_rfc3339(),
         "shots": shots,
     });

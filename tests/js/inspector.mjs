@@ -310,7 +310,14 @@ try {
   await viewer.page.goto(`${base}/inspector#/user/${user}`);
   await variableRow(viewer.page, 'USER', 'email').waitFor();
   await viewer.page.getByRole('heading', { name: 'Conversations' }).waitFor();
+  await viewer.page.getByText('No active conversation').waitFor();
+  // A user with an active conversation: the four memories.
+  await viewer.page.goto(`${base}/inspector#/user/${cfg.active_user}`);
+  await variableRow(viewer.page, 'CONVERSATION', 'topic').waitFor();
+  await variableRow(viewer.page, 'BOT', 'openingHours').waitFor();
+  await viewer.page.locator('[data-scope=TEMP]').waitFor();
   await accessible(viewer.page, 'the user page');
+  await shot(viewer.page, 'inspector-user', true);
   await viewer.page.goto(`${base}/inspector#/bot/${bot}`);
   await variableRow(viewer.page, 'BOT', 'openingHours').waitFor();
   const otherConversation = cfg.active_conversation;

@@ -217,26 +217,47 @@ export function UserView({ id }) {
   const [memories, setMemories] = useState({});
   const [flash, bump] = useFlash();
   const debounce = useDebounce();
-  useEffect(() => loaded.data && setMemories({ USER: loaded.data.user.memory, BOT: loaded.data.bot.memory }), [loaded.data]);
-  useEffect(() => session.setViewQuery({ query: USER, variables: { id } }), [id]);
   const user = loaded.data?.user;
   const botId = user?.botId;
-  const refs = botId ? { USER: { scope: 'USER', userId: id }, BOT: { scope: 'BOT', botId } } : {};
+  // The user's active conversation (the oldest, if several) completes the
+  // four memories.
+  const active = user?.active.edges[0]?.node;
+  useEffect(() => {
+    if (!loaded.data) return;
+    setMemories({ USER: user.memory, BOT: loaded.data.bot.memory, CONVERSATION: active?.memory, TEMP: active?.temp });
+  }, [loaded.data]);
+  useEffect(() => session.setViewQuery({ query: USER, variables: { id } }), [id]);
+  const refs = botId
+    ? {
+        USER: { scope: 'USER', userId: id },
+        BOT: { scope: 'BOT', botId },
+        ...(active && {
+          CONVERSATION: { scope: 'CONVERSATION', conversationId: active.id },
+          TEMP: { scope: 'TEMP', conversationId: active.id },
+        }),
+      }
+    : {};
   const onMemoryEvent = memoryEventHandler({ session, setMemories, bump, debounce, refs });
   useLive(
     botId
       ? [
+          active && { query: MEMORY_CHANGED, variables: { botId, ownerId: active.id } },
           { query: MEMORY_CHANGED, variables: { botId, ownerId: id } },
           { query: MEMORY_CHANGED, variables: { botId, scope: 'BOT' } },
         ]
       : [],
     (data) => data.memoryChanged && onMemoryEvent(data.memoryChanged),
     () => loaded.reload(),
-    botId ? `${botId}/${id}` : null,
+    botId ? `${botId}/${id}/${active?.id}` : null,
   );
   if (loaded.error && !user) return html`<${ErrorBox} error=${loaded.error} />`;
   if (!user) return html`<${Loading} what="the user" />`;
   const written = () => debounce('after-write', () => loaded.reload());
+  const panel = (scope, owner) =>
+    html`<${MemoryPanel} token=${token} memory=${memories[scope]} memRef=${refs[scope]} canEdit=${canEdit}
+      flash=${flash[scope]} onWritten=${written} owner=${owner} />`;
+  const conversationLink = active &&
+    html`of the active conversation <a href=${`#/conversation/${active.id}`} aria-label=${`Conversation ${active.id}`}><code class="id">${active.id.slice(0, 8)}…</code></a>`;
   return html`<div class="view">
     <nav aria-label="Breadcrumb" class="crumbs">
       <a href="#/">Bots</a>${' › '}<a href=${`#/bot/${botId}`}>${loaded.data.bot.name}</a>${' › '}user ${user.externalId}
@@ -252,15 +273,17 @@ export function UserView({ id }) {
           <dt>Name</dt><dd>${[user.firstName, user.lastName].filter(Boolean).join(' ') || '—'}</dd>
           <dt>Locale</dt><dd>${user.locale ?? '—'}</dd>
           <dt>Created</dt><dd><${Time} at=${user.createdAt} /></dd>
+          <dt>Active conversations</dt><dd>${user.active.totalCount}</dd>
         </dl>
       </section>
       <${Conversations} owner=${{ user: id }} />
     </div>
     <h2 class="section-title">Memory</h2>
-    <p class="muted">A conversation's view shows its short-term and temp memories beside these.</p>
-    <div class="memories two">
-      <${MemoryPanel} token=${token} memory=${memories.USER} memRef=${refs.USER} canEdit=${canEdit} flash=${flash.USER} onWritten=${written} />
-      <${MemoryPanel} token=${token} memory=${memories.BOT} memRef=${refs.BOT} canEdit=${canEdit} flash=${flash.BOT} onWritten=${written} />
-    </div>
+    ${active
+      ? html`<div class="memories">
+          ${panel('CONVERSATION', conversationLink)} ${panel('TEMP', conversationLink)} ${panel('USER')} ${panel('BOT')}
+        </div>`
+      : html`<p class="muted">No active conversation: its short-term and temp memories would show beside these.</p>
+          <div class="memories two">${panel('USER')} ${panel('BOT')}</div>`}
   </div>`;
 }

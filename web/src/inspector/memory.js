@@ -15,7 +15,8 @@ export const SCOPE_TITLES = {
 
 /// `memory` as read; `memRef` the MemoryRef writes name; `flash` maps a
 /// variable's name to a counter that grows with each live change.
-export function MemoryPanel({ token, memory, memRef, canEdit, readOnlyReason, flash = {}, onWritten }) {
+/// `owner` (optional) says whose memory it is, e.g. a link to its conversation.
+export function MemoryPanel({ token, memory, memRef, canEdit, readOnlyReason, flash = {}, onWritten, owner }) {
   const [adding, setAdding] = useState(false);
   const scope = memRef.scope;
   const title = SCOPE_TITLES[scope];
@@ -26,6 +27,7 @@ export function MemoryPanel({ token, memory, memRef, canEdit, readOnlyReason, fl
       <h3 id=${headingId}>${title}</h3>
       <span class="badge" title="The memory's version: grows with every change">v${memory ? memory.version : '—'}</span>
     </header>
+    ${owner && html`<p class="owner">${owner}</p>`}
     ${!memory
       ? html`<p class="muted">Not loaded.</p>`
       : memory.variables.length === 0

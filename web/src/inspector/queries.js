@@ -81,6 +81,10 @@ export const USER = `query User($id: UUID!) {
   user(id: $id) {
     id botId channel externalId firstName lastName avatarUrl locale createdAt
     memory { ...MemoryFields }
+    active: conversations(first: 1, status: ACTIVE) {
+      totalCount
+      edges { node { id memory { ...MemoryFields } temp { ...MemoryFields } } }
+    }
   }
 }
 ${MEMORY_FIELDS}`;
