@@ -163,6 +163,17 @@ try {
   const head = await fetch(`${base}/inspector`);
   const csp = head.headers.get('content-security-policy') || '';
   check(head.ok && /script-src 'self'/.test(csp) && /connect-src 'self'/.test(csp) && !/unsafe-eval/.test(csp), `CSP: ${csp}`);
+  // The browser enforces it: an injected inline script does not run.
+  const probe = await browser.newPage();
+  await probe.goto(`${base}/inspector`);
+  const inlineRan = await probe.evaluate(() => {
+    const script = document.createElement('script');
+    script.textContent = 'window.inlineRan = true';
+    document.head.appendChild(script);
+    return window.inlineRan === true;
+  });
+  check(!inlineRan, 'an inline script ran');
+  await probe.close();
   ok('1 server serves /inspector with a strict CSP');
 
   // 2. Sign in with a pasted token; the page shows tenant, subject, roles,
