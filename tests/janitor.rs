@@ -342,11 +342,14 @@ async fn sweeps_work_in_batches_and_finish_an_interrupted_sweep() {
     let m = s
         .ok(
             &admin,
-            "query($b: UUID!) { bot(id: $b) { memory { json } } }",
+            "query($b: UUID!) { bot(id: $b) { memory { version json } } }",
             json!({ "b": bot }),
         )
         .await;
     assert_eq!(m["bot"]["memory"]["json"], json!({ "keep": true }));
+    // Each batch is its own transaction and steps the memory's version
+    // once: 8 writes, then ceil(7 / 2) = 4 batches.
+    assert_eq!(m["bot"]["memory"]["version"], 8 + 4, "not four batches: {m}");
 }
 
 #[tokio::test]
