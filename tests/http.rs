@@ -107,19 +107,23 @@ async fn get_serves_queries_refuses_mutations_and_shows_graphiql_to_browsers() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["data"]["bots"]["totalCount"], 0);
 
-    let r = s
-        .http()
-        .get(s.url("/graphql"))
-        .query(&[(
-            "query",
-            "mutation { createBot(input: { name: \"x\" }) { id } }",
-        )])
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 405);
-    assert_eq!(r.headers()["allow"], "POST");
+    // Unnamed, and named but sent without operationName (it is the
+    // document's only operation, so it would run).
+    for mutation in [
+        "mutation { createBot(input: { name: \"x\" }) { id } }",
+        "mutation Named { createBot(input: { name: \"x\" }) { id } }",
+    ] {
+        let r = s
+            .http()
+            .get(s.url("/graphql"))
+            .query(&[("query", mutation)])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 405, "{mutation}");
+        assert_eq!(r.headers()["allow"], "POST");
+    }
     let data = s.ok(&token, "{ bots { totalCount } }", json!({})).await;
     assert_eq!(
         data["bots"]["totalCount"], 0,

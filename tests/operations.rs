@@ -291,12 +291,19 @@ async fn tenant_labels_are_opt_in_and_capped() {
         &s.gql(&s.token("t2", "viewer"), "{ nope }", json!({})).await,
         "BAD_USER_INPUT",
     );
+    // A named operation sent without operationName counts under its root field.
+    s.ok(
+        &s.admin("t1"),
+        "query Named { viewer { subject } }",
+        json!({}),
+    )
+    .await;
     let metrics = s.http().get(s.url("/metrics")).send().await.unwrap();
     let metrics = metrics.text().await.unwrap();
     let count = |labels: &str| sample(&metrics, "botmem_tenant_requests_total", labels);
     assert_eq!(
         count("outcome=\"ok\",tenant=\"t1\"").or(count("tenant=\"t1\",outcome=\"ok\"")),
-        Some(4.0),
+        Some(5.0),
         "{metrics}"
     );
     assert_eq!(
@@ -313,6 +320,10 @@ async fn tenant_labels_are_opt_in_and_capped() {
         count("outcome=\"ok\",tenant=\"other\"").or(count("tenant=\"other\",outcome=\"ok\"")),
         Some(3.0),
         "{metrics}"
+    );
+    assert!(
+        metrics.contains("operation=\"viewer\""),
+        "the named operation was not counted: {metrics}"
     );
     for unlabelled in ["t3", "t4"] {
         assert!(

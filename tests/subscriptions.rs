@@ -634,6 +634,66 @@ async fn one_tenants_burst_does_not_lag_another_tenants_subscriber() {
     );
 }
 
+/// A subscription's results keep the order the query selected, as queries'
+/// do (async-graphql builds them outside the path that reorders queries).
+#[tokio::test]
+async fn subscription_results_keep_the_selection_order() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+    let w = World::new().await;
+    let url = format!("{}/graphql/ws", w.s.base.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let send = |m: Value| Message::Text(m.to_string().into());
+    socket
+        .send(send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", w.token) } })))
+        .await
+        .unwrap();
+    let selection = ["op", "value", "name", "at", "version", "botId", "scope"];
+    let query = format!(
+        "subscription($b: UUID!) {{ memoryChanged(botId: $b) {{ {} }} }}",
+        selection.join(" ")
+    );
+    socket
+        .send(send(json!({ "type": "subscribe", "id": "m", "payload": { "query": query, "variables": { "b": w.bot } } })))
+        .await
+        .unwrap();
+    let set = "mutation($r: MemoryRef!, $k: Int!) { setVariable(input: { ref: $r, name: \"x\", value: $k }) { version } }";
+    for k in 0..100 {
+        w.gql(set, json!({ "r": w.bot_ref(), "k": k })).await;
+        let next = tokio::time::timeout(std::time::Duration::from_millis(300), async {
+            loop {
+                match socket.next().await {
+                    Some(Ok(Message::Text(text))) if text.contains("\"next\"") => {
+                        return text.to_string();
+                    }
+                    Some(Ok(_)) => continue,
+                    other => panic!("{other:?}"),
+                }
+            }
+        })
+        .await;
+        let Ok(text) = next else { continue };
+        let positions: Vec<usize> = selection
+            .iter()
+            .map(|f| {
+                text.find(&format!("\"{f}\":"))
+                    .unwrap_or_else(|| panic!("{f} in {text}"))
+            })
+            .collect();
+        assert!(
+            positions.windows(2).all(|p| p[0] < p[1]),
+            "fields out of selection order: {text}"
+        );
+        return;
+    }
+    panic!("the subscription never delivered");
+}
+
 /// Several replicas or PostgreSQL's own behaviour: run on PostgreSQL only
 /// (`scripts/test`), and failing anywhere else.
 mod postgres_only {

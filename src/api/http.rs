@@ -210,12 +210,9 @@ pub(super) fn root_fields(request: &mut Request, into: &mut Vec<String>) {
     let Ok(document) = request.parsed_query() else {
         return;
     };
-    let operation = match (&document.operations, &name) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name.as_str()),
-        (DocumentOperations::Multiple(_), None) => None,
+    let Some(operation) = selected_operation(document, name.as_deref()) else {
+        return;
     };
-    let Some(operation) = operation else { return };
     for selection in &operation.node.selection_set.node.items {
         let field = match &selection.node {
             async_graphql::parser::types::Selection::Field(f) => f.node.name.node.to_string(),
@@ -425,12 +422,19 @@ enum Method {
 fn operation_type(request: &mut Request) -> Option<OperationType> {
     let operation_name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
+    selected_operation(document, operation_name.as_deref()).map(|op| op.node.ty)
+}
 
-    match (&document.operations, &operation_name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.get(name.as_str()).map(|op| op.node.ty)
-        }
+/// The operation a request runs: the one it names, or the document's only
+/// one (named or not) when it names none.
+fn selected_operation<'d>(
+    document: &'d async_graphql::parser::types::ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d async_graphql::Positioned<async_graphql::parser::types::OperationDefinition>> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
         (DocumentOperations::Multiple(_), None) => None,
     }
 }

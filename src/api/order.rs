@@ -52,20 +52,31 @@ impl Extension for KeepOrder {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(document) = document {
-            let operation = match (&document.operations, operation_name) {
-                (DocumentOperations::Single(op), _) => Some(op),
-                (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-                (DocumentOperations::Multiple(ops), None) => ops.values().next(),
-            };
-            if let Some(operation) = operation {
-                reorder(
-                    &mut response.data,
-                    &[&operation.node.selection_set.node],
-                    &document,
-                );
-            }
+            in_selection_order(&mut response, &document, operation_name);
         }
         response
+    }
+}
+
+/// Puts `response`'s objects in the order `document` selected them. The
+/// extension does it for queries and mutations; subscriptions' results
+/// (which async-graphql builds outside `execute`) pass here one by one.
+pub fn in_selection_order(
+    response: &mut Response,
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) {
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) => ops.values().next(),
+    };
+    if let Some(operation) = operation {
+        reorder(
+            &mut response.data,
+            &[&operation.node.selection_set.node],
+            document,
+        );
     }
 }
 

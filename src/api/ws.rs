@@ -143,6 +143,9 @@ enum ClientMessage {
 enum Step {
     Continue,
     Send(Vec<Value>),
+    /// A message already serialized: results keep their fields in
+    /// selection order, which a `serde_json::Value` (sorted keys) loses.
+    SendText(String),
     Close(u16, String),
     End,
 }
@@ -195,9 +198,14 @@ impl Connection {
                 Step::Continue => {}
                 Step::Send(messages) => {
                     for message in messages {
-                        if !self.send(message).await {
+                        if !self.send(message.to_string()).await {
                             return;
                         }
+                    }
+                }
+                Step::SendText(text) => {
+                    if !self.send(text).await {
+                        return;
                     }
                 }
                 Step::Close(code, reason) => return self.close(code, &reason).await,
@@ -240,7 +248,7 @@ impl Connection {
         let (code, reason) = errors::ws_close(error);
         if code == 4403 && self.protocol == Protocol::Legacy {
             let refusal = json!({"type": "connection_error", "payload": {"message": reason}});
-            if !self.send(refusal).await {
+            if !self.send(refusal.to_string()).await {
                 return Step::End;
             }
         }
@@ -325,6 +333,8 @@ impl Connection {
         }
         let mut fields = vec![];
         super::http::root_fields(&mut request, &mut fields);
+        let document = request.parsed_query().ok().cloned();
+        let operation_name = request.operation_name.clone();
         let responses = self
             .state
             .schema
@@ -332,6 +342,16 @@ impl Connection {
                 self.state.app.clone(),
                 auth.clone(),
             )))
+            .map(move |mut response| {
+                if let Some(document) = &document {
+                    super::order::in_selection_order(
+                        &mut response,
+                        document,
+                        operation_name.as_deref(),
+                    );
+                }
+                response
+            })
             .map(Some)
             .chain(futures_util::stream::once(async { None }));
         // Lives as long as the stream: removed, completed or closed.
@@ -363,13 +383,13 @@ impl Connection {
             Protocol::Transport => "next",
             Protocol::Legacy => "data",
         };
-        let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
-        Step::Send(vec![json!({"type": kind, "id": id, "payload": payload})])
+        let payload = serde_json::to_string(&response).unwrap_or_else(|_| "null".into());
+        let id = Value::String(id);
+        Step::SendText(format!(r#"{{"type":"{kind}","id":{id},"payload":{payload}}}"#))
     }
 
     /// False when the client is gone or does not read: the connection ends.
-    async fn send(&mut self, message: Value) -> bool {
-        let text = message.to_string();
+    async fn send(&mut self, text: String) -> bool {
         match tokio::time::timeout(
             self.state.ws.send_timeout,
             self.sink.send(Message::Text(text.into())),
