@@ -349,7 +349,11 @@ async fn sweeps_work_in_batches_and_finish_an_interrupted_sweep() {
     assert_eq!(m["bot"]["memory"]["json"], json!({ "keep": true }));
     // Each batch is its own transaction and steps the memory's version
     // once: 8 writes, then ceil(7 / 2) = 4 batches.
-    assert_eq!(m["bot"]["memory"]["version"], 8 + 4, "not four batches: {m}");
+    assert_eq!(
+        m["bot"]["memory"]["version"],
+        8 + 4,
+        "not four batches: {m}"
+    );
 }
 
 #[tokio::test]
