@@ -385,7 +385,9 @@ impl Connection {
         };
         let payload = serde_json::to_string(&response).unwrap_or_else(|_| "null".into());
         let id = Value::String(id);
-        Step::SendText(format!(r#"{{"type":"{kind}","id":{id},"payload":{payload}}}"#))
+        Step::SendText(format!(
+            r#"{{"type":"{kind}","id":{id},"payload":{payload}}}"#
+        ))
     }
 
     /// False when the client is gone or does not read: the connection ends.
