@@ -472,3 +472,133 @@ async fn a_replica_with_the_janitor_off_sweeps_nothing() {
     // No dispatcher runs at all: it has never ticked.
     assert_eq!(ticks(&s).await, 0, "a dispatcher runs with the janitor off");
 }
+
+/// Exactly once across replicas, with the race forced: one replica's sweep
+/// of a tenant is held mid-batch (the test holds that tenant's rows locked)
+/// while the other replica keeps ticking over due tenants with real work.
+/// The held tenant is swept once, by the replica that claimed it, and the
+/// others are swept by whichever replica is free; no rows are swept twice.
+mod postgres_only {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_claimed_tenant_is_not_swept_by_another_replica() {
+        require_postgres();
+        let on = |c: &mut botmem::Config| {
+            c.janitor = botmem::config::Switch::On;
+            c.janitor_tick_secs = 1;
+            // The hold below must outlast the test, not a statement limit.
+            c.db_statement_timeout_secs = 0;
+        };
+        let a = TestServer::start_with(on).await;
+        let b = a.replica(on).await;
+        let tenants = ["held", "free1", "free2"];
+        for tenant in tenants {
+            let token = long_token(&a, tenant);
+            let far = json!({ "i": { "janitorSchedule": "0 0 0 1 1 *" } });
+            a.ok(&token, SETTINGS, far).await;
+            let bot = a.create_bot(&token, "b").await;
+            let inputs: Vec<Value> = (0..20)
+                .map(|i| json!({ "ref": { "scope": "BOT", "botId": bot }, "name": format!("v{i}"), "value": i, "expiresIn": "1m" }))
+                .collect();
+            a.ok(
+                &token,
+                "mutation($i: [SetVariableInput!]!) { setVariables(inputs: $i) { version } }",
+                json!({ "i": inputs }),
+            )
+            .await;
+        }
+        // Expired, but nobody is due until the schedules say so.
+        for s in [&a, &b] {
+            s.clock.advance(TimeDelta::minutes(2));
+        }
+        for tenant in tenants {
+            let every_10s = json!({ "i": { "janitorSchedule": "*/10 * * * * *" } });
+            a.ok(&long_token(&a, tenant), SETTINGS, every_10s).await;
+        }
+        // Hold the rows of "held": whichever replica claims it blocks there.
+        let lock = sea_orm::Database::connect(&a.config.database_url)
+            .await
+            .unwrap();
+        let held = sea_orm::TransactionTrait::begin(&lock).await.unwrap();
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &held,
+            "SELECT 1 FROM variables WHERE tenant_id = 'held' FOR UPDATE",
+        )
+        .await
+        .unwrap();
+
+        for s in [&a, &b] {
+            s.clock.advance(TimeDelta::seconds(10));
+        }
+        let token = long_token(&a, "held");
+        let mut started = vec![];
+        for _ in 0..1500 {
+            started = runs(&a, &token).await;
+            if !started.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            started.len(),
+            1,
+            "no sweep of the held tenant began: {started:?}"
+        );
+        // The other replica keeps ticking past more due times; the held
+        // tenant's claim (lease: 5 minutes) keeps it away from "held" (had
+        // it tried, it would block on the rows too and tick no more).
+        // Both replicas count into one process-wide metric; the held one
+        // completes no tick, so these are the other's.
+        for _ in 0..3 {
+            let before = ticks(&a).await;
+            for s in [&a, &b] {
+                s.clock.advance(TimeDelta::seconds(10));
+            }
+            for _ in 0..1500 {
+                if ticks(&a).await >= before + 2 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert!(
+                ticks(&a).await >= before + 2,
+                "the free replica stopped ticking"
+            );
+        }
+        let during = runs(&a, &token).await;
+        assert_eq!(
+            during.len(),
+            1,
+            "one sweep of the held tenant, still running: {during:?}"
+        );
+        assert!(during[0]["finishedAt"].is_null(), "{during:?}");
+
+        held.rollback().await.unwrap();
+        let found = wait_for_runs(&a, &token, Duration::from_secs(20), |r| {
+            r.first().is_some_and(|run| run["finishedAt"].is_string())
+        })
+        .await;
+        assert_eq!(found[0]["variablesExpired"], 20, "{found:?}");
+        let expired: i64 = found
+            .iter()
+            .map(|run| run["variablesExpired"].as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(
+            expired, 20,
+            "the held tenant's rows were swept once: {found:?}"
+        );
+        assert!(found.iter().all(|run| run["error"].is_null()), "{found:?}");
+        for tenant in ["free1", "free2"] {
+            let found = wait_for_runs(&a, &long_token(&a, tenant), Duration::from_secs(20), |r| {
+                r.iter().any(|run| run["variablesExpired"] == 20)
+            })
+            .await;
+            let expired: i64 = found
+                .iter()
+                .map(|run| run["variablesExpired"].as_i64().unwrap_or(0))
+                .sum();
+            assert_eq!(expired, 20, "{tenant}'s rows were swept once: {found:?}");
+        }
+    }
+}
