@@ -251,3 +251,171 @@ async fn conversations_filter_by_status() {
     );
     assert_eq!(b["ended"]["totalCount"], 0);
 }
+
+/// The end of a conversation raced from three sides at once: writers
+/// (`setVariable`, `appendMessage`), `endConversation`, and the session
+/// timeout passing with a janitor sweep. Whoever wins, the conversation is
+/// finalized once, its memory is promoted once, every write that was
+/// acknowledged is in the promoted memory (none was accepted after the
+/// promotion's snapshot), and every refused write says CONVERSATION_ENDED.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ending_raced_by_writers_and_the_janitor_promotes_once_and_loses_nothing() {
+    let w = World::new().await;
+    let s = &w.s;
+    s.ok(
+        &w.token,
+        "mutation($id: UUID!) { updateBot(id: $id, input: { sessionTimeout: \"10m\" }) { id } }",
+        json!({ "id": w.bot }),
+    )
+    .await;
+    for round in 0..8 {
+        let c = s
+            .start_conversation(&w.token, &w.bot, &format!("racer{round}"))
+            .await;
+        let (conversation, user) = (
+            c["id"].as_str().unwrap().to_owned(),
+            c["user"]["id"].as_str().unwrap().to_owned(),
+        );
+        let conv_ref = json!({ "scope": "CONVERSATION", "conversationId": conversation });
+        let user_ref = json!({ "scope": "USER", "userId": user });
+        let set = "mutation($r: MemoryRef!, $n: String!, $v: JSON!) { setVariable(input: { ref: $r, name: $n, value: $v }) { version } }";
+        s.ok(&w.token, set, json!({ "r": conv_ref, "n": "seed", "v": 0 }))
+            .await;
+        let read = "query($r: MemoryRef!) { memory(ref: $r) { version json } }";
+        let before = s.ok(&w.token, read, json!({ "r": user_ref })).await["memory"]["version"]
+            .as_i64()
+            .unwrap();
+
+        let (url, token) = (s.url("/graphql"), w.token.clone());
+        let post = move |query: &'static str, variables: serde_json::Value| {
+            let (http, url, token) = (reqwest::Client::new(), url.clone(), token.clone());
+            async move {
+                let body = json!({ "query": query, "variables": variables });
+                let answer = http
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                answer.json::<serde_json::Value>().await.unwrap()
+            }
+        };
+        let writers: Vec<_> = (0..4)
+            .map(|i| {
+                let (post, conv_ref) = (post.clone(), conv_ref.clone());
+                tokio::spawn(async move {
+                    let mut acked = None;
+                    for value in 1..=25 {
+                        let answer = post(
+                            set,
+                            json!({ "r": conv_ref, "n": format!("w{i}"), "v": value }),
+                        )
+                        .await;
+                        match answer["errors"][0]["extensions"]["code"].as_str() {
+                            None => acked = Some(value),
+                            Some("CONVERSATION_ENDED") => break,
+                            Some(other) => panic!("a write failed with {other}: {answer}"),
+                        }
+                    }
+                    (format!("w{i}"), acked)
+                })
+            })
+            .collect();
+        let messages = {
+            let (post, conversation) = (post.clone(), conversation.clone());
+            tokio::spawn(async move {
+                let mut acked = 0;
+                for n in 0..25 {
+                    let answer = post(
+                        "mutation($c: UUID!, $t: String!) { appendMessage(conversationId: $c, input: { direction: INCOMING, text: $t }) { id } }",
+                        json!({ "c": conversation, "t": format!("m{n}") }),
+                    )
+                    .await;
+                    match answer["errors"][0]["extensions"]["code"].as_str() {
+                        None => acked += 1,
+                        Some("CONVERSATION_ENDED") => break,
+                        Some(other) => panic!("a message failed with {other}: {answer}"),
+                    }
+                }
+                acked
+            })
+        };
+        let ender = {
+            let (post, conversation) = (post.clone(), conversation.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(round * 3)).await;
+                post(
+                    "mutation($c: UUID!) { endConversation(id: $c) { status } }",
+                    json!({ "c": conversation }),
+                )
+                .await
+            })
+        };
+        let janitor = {
+            let (post, clock) = (post.clone(), s.clock.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(12 - round)).await;
+                clock.advance(TimeDelta::minutes(11));
+                post(
+                    "mutation { runJanitor { conversationsExpired } }",
+                    json!({}),
+                )
+                .await
+            })
+        };
+        let mut acked_writes = vec![];
+        for writer in writers {
+            acked_writes.push(writer.await.unwrap());
+        }
+        let acked_messages = messages.await.unwrap();
+        let ended = ender.await.unwrap();
+        let swept = janitor.await.unwrap();
+
+        let state = s
+            .ok(
+                &w.token,
+                "query($c: UUID!, $u: MemoryRef!) { conversation(id: $c) { status messages(last: 100) { text } } memory(ref: $u) { version json } }",
+                json!({ "c": conversation, "u": user_ref }),
+            )
+            .await;
+        let status = state["conversation"]["status"].as_str().unwrap();
+        let by_end = ended["data"]["endConversation"]["status"] == "ENDED";
+        match status {
+            "ENDED" => assert!(
+                by_end,
+                "round {round}: ENDED, but endConversation said {ended}"
+            ),
+            "EXPIRED" => assert!(
+                !by_end,
+                "round {round}: EXPIRED after endConversation succeeded"
+            ),
+            other => panic!("round {round}: conversation left {other}"),
+        }
+        // The sweep answered (it may also expire earlier rounds' idle
+        // conversations, so its count is not this round's alone).
+        assert!(swept["errors"].is_null(), "{swept}");
+        // One promotion: the user's memory changed exactly once.
+        assert_eq!(
+            state["memory"]["version"].as_i64().unwrap(),
+            before + 1,
+            "round {round}: the user's memory was promoted more or less than once: {state}"
+        );
+        let promoted = &state["memory"]["json"];
+        assert_eq!(promoted["seed"], 0, "round {round}: {promoted}");
+        for (name, acked) in acked_writes {
+            match acked {
+                Some(value) => assert_eq!(
+                    promoted[&name], value,
+                    "round {round}: {name}={value} was acknowledged but not promoted: {promoted}"
+                ),
+                None => assert!(promoted.get(&name).is_none(), "{promoted}"),
+            }
+        }
+        let logged = state["conversation"]["messages"].as_array().unwrap().len();
+        assert_eq!(
+            logged, acked_messages,
+            "round {round}: acknowledged messages lost or extra"
+        );
+    }
+}
