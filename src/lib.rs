@@ -43,7 +43,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let store = Store::connect(&config).await?;
+    let store = Store::connect_for_serving(&config).await?;
     let cancel = CancellationToken::new();
     let draining = CancellationToken::new();
     // Each new PostgreSQL connection costs a TLS handshake (~90 ms here):

@@ -116,7 +116,20 @@ impl Tx {
 }
 
 impl Store {
+    /// The pool alone: the CLI, tools and tests that relay no events.
     pub async fn connect(config: &Config) -> Result<Store> {
+        Store::open(config, false).await
+    }
+
+    /// The pool and, on PostgreSQL, the relay's listening connection,
+    /// opened side by side (for [`Store::start_relay`]): each costs ~100 ms
+    /// with TLS (sqlx sets no TCP_NODELAY), and one after the other they
+    /// made a third of a cold start.
+    pub async fn connect_for_serving(config: &Config) -> Result<Store> {
+        Store::open(config, true).await
+    }
+
+    async fn open(config: &Config, relay: bool) -> Result<Store> {
         let url = &config.database_url;
         let mut options = ConnectOptions::new(url.clone());
         options
@@ -156,11 +169,8 @@ impl Store {
                     .idle_timeout(None::<Duration>);
             }
         }
-        // The relay's listening connection opens beside the pool's first:
-        // each costs ~100 ms with TLS (sqlx sets no TCP_NODELAY), and one
-        // after the other they made a third of a cold start.
-        let listener =
-            (!config.is_sqlite()).then(|| tokio::spawn(notify::connect_listener(url.clone())));
+        let listener = (relay && !config.is_sqlite())
+            .then(|| tokio::spawn(notify::connect_listener(url.clone())));
         let db = match Database::connect(options).await {
             Ok(db) => db,
             Err(e) => {
