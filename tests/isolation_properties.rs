@@ -161,6 +161,10 @@ impl Tenant {
         }
     }
 
+    fn live_user(&self, i: usize) -> Option<User> {
+        self.users.get(i).filter(|u| !u.erased).cloned()
+    }
+
     fn json(&self, owner: &str) -> Value {
         let vars = self.memories.get(owner).cloned().unwrap_or_default();
         Value::Object(vars.into_iter().map(|(k, v)| (k, json!(v))).collect())
@@ -357,12 +361,7 @@ impl Run<'_> {
                 prop_assert_eq!(&listed, &self.tenants[t].bots);
             }
             Op::Export { t, user } => {
-                let Some(u) = self.tenants[t]
-                    .users
-                    .get(user)
-                    .filter(|u| !u.erased)
-                    .cloned()
-                else {
+                let Some(u) = self.tenants[t].live_user(user) else {
                     return Ok(());
                 };
                 let body = self
@@ -376,12 +375,7 @@ impl Run<'_> {
                 self.check_no_foreign(t, &body, op)?;
             }
             Op::Erase { t, user } => {
-                let Some(u) = self.tenants[t]
-                    .users
-                    .get(user)
-                    .filter(|u| !u.erased)
-                    .cloned()
-                else {
+                let Some(u) = self.tenants[t].live_user(user) else {
                     return Ok(());
                 };
                 let body = self
