@@ -34,13 +34,6 @@ use crate::{
     model::{Event, Quotas, TenantId},
 };
 
-/// Prepared statements each pooled connection keeps (sqlx's default is
-/// 100). Batches of different sizes (janitor deletes, multi-row writes)
-/// are different statements, so every connection's cache filled up over
-/// time: the 10-minute soak grew ~1 MiB a minute. The hot statements are
-/// a few dozen.
-const STATEMENT_CACHE: usize = 24;
-
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
@@ -140,23 +133,17 @@ impl Store {
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(10));
-        if !config.is_sqlite() {
-            let timeout = (config.db_statement_timeout_secs > 0)
-                .then(|| format!("{}s", config.db_statement_timeout_secs));
+        if !config.is_sqlite() && config.db_statement_timeout_secs > 0 {
+            let timeout = format!("{}s", config.db_statement_timeout_secs);
             options.map_sqlx_postgres_opts(move |o| {
-                let o = o.statement_cache_capacity(STATEMENT_CACHE);
-                match &timeout {
-                    Some(timeout) => o.options([("statement_timeout", timeout.as_str())]),
-                    None => o,
-                }
+                o.options([("statement_timeout", timeout.as_str())])
             });
         }
         if config.is_sqlite() {
             // One writer at a time is SQLite's rule; WAL lets readers go on
             // meanwhile, and the busy timeout makes writers queue, not fail.
             options.map_sqlx_sqlite_opts(|o| {
-                o.statement_cache_capacity(STATEMENT_CACHE)
-                    .journal_mode(SqliteJournalMode::Wal)
+                o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
