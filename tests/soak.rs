@@ -146,32 +146,25 @@ async fn mixed_load_keeps_memory_flat_and_errors_at_zero() {
     });
     let stop = CancellationToken::new();
     let mut tasks = vec![];
-    let spawn = |tasks: &mut Vec<tokio::task::JoinHandle<()>>,
-                 task: tokio::task::JoinHandle<()>| { tasks.push(task) };
 
     for reader in 0..2 {
         let (load, stop) = (load.clone(), stop.clone());
-        spawn(
-            &mut tasks,
-            tokio::spawn(async move {
-                let mut n = reader;
-                while !stop.is_cancelled() {
-                    n += 7;
-                    load.call(
-                        "memory",
-                        "query($r: MemoryRef!) { memory(ref: $r) { version json } }",
-                        json!({ "r": load.conversation(n) }),
-                    )
-                    .await;
-                }
-            }),
-        );
+        tasks.push(tokio::spawn(async move {
+            let mut n = reader;
+            while !stop.is_cancelled() {
+                n += 7;
+                load.call(
+                    "memory",
+                    "query($r: MemoryRef!) { memory(ref: $r) { version json } }",
+                    json!({ "r": load.conversation(n) }),
+                )
+                .await;
+            }
+        }));
     }
     for writer in 0..2 {
         let (load, stop) = (load.clone(), stop.clone());
-        spawn(
-            &mut tasks,
-            tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
                 let mut n = writer;
                 while !stop.is_cancelled() {
                     n += 3;
@@ -189,9 +182,7 @@ async fn mixed_load_keeps_memory_flat_and_errors_at_zero() {
     // of losing, never anything else.
     for patcher in 0..2 {
         let (load, stop) = (load.clone(), stop.clone());
-        spawn(
-            &mut tasks,
-            tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
                 let r = json!({ "scope": "USER", "userId": load.user });
                 let mut n = patcher;
                 while !stop.is_cancelled() {
@@ -218,50 +209,44 @@ async fn mixed_load_keeps_memory_flat_and_errors_at_zero() {
     let events = Arc::new(std::sync::atomic::AtomicU64::new(0));
     for _ in 0..2 {
         let (load, stop, events) = (load.clone(), stop.clone(), events.clone());
-        spawn(
-            &mut tasks,
-            tokio::spawn(async move {
-                let mut ws = WsClient::connect(&load.base, Some(TRANSPORT)).await;
-                ws.init(&load.token).await;
-                ws.subscribe("m", MEMORY_CHANGED, json!({ "bot": load.bot }))
-                    .await;
-                while !stop.is_cancelled() {
-                    match tokio::time::timeout(Duration::from_millis(500), ws.recv_json()).await {
-                        Ok(m) if m["type"] == "next" && m["payload"].get("errors").is_none() => {
-                            events.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        Ok(m) => {
-                            load.record(
-                                "subscriber",
-                                Duration::ZERO,
-                                vec![format!("unexpected {}", m["type"])],
-                            );
-                            return;
-                        }
-                        Err(_) => {}
+        tasks.push(tokio::spawn(async move {
+            let mut ws = WsClient::connect(&load.base, Some(TRANSPORT)).await;
+            ws.init(&load.token).await;
+            ws.subscribe("m", MEMORY_CHANGED, json!({ "bot": load.bot }))
+                .await;
+            while !stop.is_cancelled() {
+                match tokio::time::timeout(Duration::from_millis(500), ws.recv_json()).await {
+                    Ok(m) if m["type"] == "next" && m["payload"].get("errors").is_none() => {
+                        events.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
+                    Ok(m) => {
+                        load.record(
+                            "subscriber",
+                            Duration::ZERO,
+                            vec![format!("unexpected {}", m["type"])],
+                        );
+                        return;
+                    }
+                    Err(_) => {}
                 }
-            }),
-        );
+            }
+        }));
     }
     // Connects and disconnects.
     {
         let (load, stop) = (load.clone(), stop.clone());
-        spawn(
-            &mut tasks,
-            tokio::spawn(async move {
-                while !stop.is_cancelled() {
-                    let sent = Instant::now();
-                    let mut ws = WsClient::connect(&load.base, Some(TRANSPORT)).await;
-                    ws.init(&load.token).await;
-                    ws.subscribe("c", CONVERSATION_CHANGED, json!({ "bot": load.bot }))
-                        .await;
-                    load.record("connect+subscribe", sent.elapsed(), vec![]);
-                    drop(ws);
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }),
-        );
+        tasks.push(tokio::spawn(async move {
+            while !stop.is_cancelled() {
+                let sent = Instant::now();
+                let mut ws = WsClient::connect(&load.base, Some(TRANSPORT)).await;
+                ws.init(&load.token).await;
+                ws.subscribe("c", CONVERSATION_CHANGED, json!({ "bot": load.bot }))
+                    .await;
+                load.record("connect+subscribe", sent.elapsed(), vec![]);
+                drop(ws);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }));
     }
     // One subscriber that never reads: it ends LAGGED or is dropped,
     // whichever comes first; neither may hurt the others.

@@ -6,10 +6,7 @@
 //! A missing or bad token is HTTP 401 with code `UNAUTHENTICATED`.
 use std::sync::Arc;
 
-use async_graphql::{
-    BatchRequest, BatchResponse, Request,
-    parser::types::{DocumentOperations, OperationType},
-};
+use async_graphql::{BatchRequest, BatchResponse, Request, parser::types::OperationType};
 use axum::{
     Router,
     body::Bytes,
@@ -210,7 +207,7 @@ pub(super) fn root_fields(request: &mut Request, into: &mut Vec<String>) {
     let Ok(document) = request.parsed_query() else {
         return;
     };
-    let Some(operation) = selected_operation(document, name.as_deref()) else {
+    let Some(operation) = super::order::selected_operation(document, name.as_deref()) else {
         return;
     };
     for selection in &operation.node.selection_set.node.items {
@@ -422,21 +419,7 @@ enum Method {
 fn operation_type(request: &mut Request) -> Option<OperationType> {
     let operation_name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
-    selected_operation(document, operation_name.as_deref()).map(|op| op.node.ty)
-}
-
-/// The operation a request runs: the one it names, or the document's only
-/// one (named or not) when it names none.
-fn selected_operation<'d>(
-    document: &'d async_graphql::parser::types::ExecutableDocument,
-    name: Option<&str>,
-) -> Option<&'d async_graphql::Positioned<async_graphql::parser::types::OperationDefinition>> {
-    match (&document.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
-        (DocumentOperations::Multiple(_), None) => None,
-    }
+    super::order::selected_operation(document, operation_name.as_deref()).map(|op| op.node.ty)
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {

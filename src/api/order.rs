@@ -6,10 +6,12 @@
 use std::sync::{Arc, Mutex};
 
 use async_graphql::{
-    Response, ServerResult, Value, Variables,
+    Positioned, Response, ServerResult, Value, Variables,
     async_trait::async_trait,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery},
-    parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
+    parser::types::{
+        DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+    },
 };
 
 pub struct FieldOrder;
@@ -66,17 +68,26 @@ pub fn in_selection_order(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
 ) {
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-        (DocumentOperations::Multiple(ops), None) => ops.values().next(),
-    };
-    if let Some(operation) = operation {
+    if let Some(operation) = selected_operation(document, operation_name) {
         reorder(
             &mut response.data,
             &[&operation.node.selection_set.node],
             document,
         );
+    }
+}
+
+/// The operation a request runs: the one it names, or the document's only
+/// one (named or not) when it names none.
+pub fn selected_operation<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d Positioned<OperationDefinition>> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
     }
 }
 
