@@ -97,6 +97,7 @@ pub async fn run(
         fair.clone(),
         cancel.child_token(),
     ));
+    tokio::spawn(telemetry::keep_histograms_bounded(cancel.child_token()));
     let state = HttpState {
         schema: api::schema(app.clone(), &config),
         app,

@@ -36,6 +36,21 @@ pub fn exporter() -> &'static PrometheusHandle {
     })
 }
 
+/// Folds recorded histogram samples into their buckets every few seconds
+/// until `cancel`. The exporter keeps every raw sample until it renders or
+/// runs its upkeep; with nobody scraping `/metrics` that grew the process
+/// by ~1.3 MiB a minute under load (the 10-minute soak found it).
+pub async fn keep_histograms_bounded(cancel: tokio_util::sync::CancellationToken) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = every.tick() => exporter().run_upkeep(),
+        }
+    }
+}
+
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
     describe_histogram!(
