@@ -96,6 +96,11 @@ pub struct Config {
     pub shutdown_drain_secs: u64,
     /// PostgreSQL `statement_timeout`, seconds (0: none).
     pub db_statement_timeout_secs: u64,
+    /// PostgreSQL row-level security, the second wall between tenants
+    /// (see `store::rls`). `off` for installs that cannot use it (it costs
+    /// a round trip per transaction and turns reads into transactions);
+    /// the service then warns at start. No effect on SQLite.
+    pub row_level_security: Switch,
     /// `off` for API-only replicas: this process sweeps no tenant.
     pub janitor: Switch,
     /// How often the dispatcher looks for due tenants, in whole seconds
@@ -210,6 +215,7 @@ impl Default for Config {
             shutdown_grace_secs: 30,
             shutdown_drain_secs: 0,
             db_statement_timeout_secs: 15,
+            row_level_security: Switch::On,
             janitor: Switch::On,
             janitor_tick_secs: 1,
             janitor_batch_size: 1000,
@@ -276,6 +282,7 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_SHUTDOWN_DRAIN_SECS  at shutdown, keep serving this long with /readyz unready (default 0)
   BOTMEM_SHUTDOWN_GRACE_SECS  then requests in flight get this long to finish (default 30)
   BOTMEM_DB_STATEMENT_TIMEOUT_SECS  PostgreSQL statement_timeout, 0 = none (default 15)
+  BOTMEM_ROW_LEVEL_SECURITY   on (default) or off: PostgreSQL row-level security between tenants
   BOTMEM_JANITOR              on (default) or off: off for API-only replicas
   BOTMEM_JANITOR_TICK_SECS    how often to look for due tenants, seconds (default 1)
   BOTMEM_JANITOR_BATCH_SIZE   expired rows per janitor batch/transaction, 1 to 10000 (default 1000)

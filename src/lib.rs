@@ -60,6 +60,10 @@ pub async fn run(
         return Err(e);
     }
     let relay = relay?;
+    if let Err(e) = store.apply_row_level_security().await {
+        cancel.cancel();
+        return Err(e);
+    }
     let verifier = Verifier::from_config(&config)
         .await
         .map_err(Error::internal)?;

@@ -260,7 +260,7 @@ async fn bots_paginate_with_stable_cursors() {
 async fn rows_of_bot(s: &TestServer, bot: &str) -> [u64; 6] {
     use entity::{conversation, kv_entry, memory, message, user, variable};
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    let db = sea_orm::Database::connect(&s.config.database_url)
+    let db = sea_orm::Database::connect(&s.superuser_url())
         .await
         .unwrap();
     let id: uuid::Uuid = bot.parse().unwrap();

@@ -39,7 +39,7 @@ async fn killing_the_process_mid_sweep_loses_nothing_and_the_next_sweep_finishes
     // A migrated database with one bot; the subprocess uses the real clock.
     let s = TestServer::start().await;
     let bot: uuid::Uuid = s.create_bot(&s.admin("t1"), "b").await.parse().unwrap();
-    let db = sea_orm::Database::connect(&s.config.database_url)
+    let db = sea_orm::Database::connect(&s.superuser_url())
         .await
         .unwrap();
     let now = chrono::Utc::now();

@@ -237,7 +237,7 @@ async fn run_janitor_expires_variables_kv_and_sessions_with_promotion() {
 
     // Garbage is gone from the tables, live data is not.
     use sea_orm::{EntityTrait, PaginatorTrait};
-    let db = sea_orm::Database::connect(&s.config.database_url)
+    let db = sea_orm::Database::connect(&s.superuser_url())
         .await
         .unwrap();
     assert_eq!(
@@ -517,7 +517,7 @@ mod postgres_only {
             a.ok(&long_token(&a, tenant), SETTINGS, every_10s).await;
         }
         // Hold the rows of "held": whichever replica claims it blocks there.
-        let lock = sea_orm::Database::connect(&a.config.database_url)
+        let lock = sea_orm::Database::connect(&a.superuser_url())
             .await
             .unwrap();
         let held = sea_orm::TransactionTrait::begin(&lock).await.unwrap();

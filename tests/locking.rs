@@ -51,7 +51,7 @@ async fn a_second_writer_of_a_memory_waits_for_the_first() {
         // Deterministic: PostgreSQL itself reports the second writer
         // waiting on a lock. Without the row lock it would never wait, and
         // this fails after 10 s.
-        let observer = sea_orm::Database::connect(&s.config.database_url)
+        let observer = sea_orm::Database::connect(&s.superuser_url())
             .await
             .unwrap();
         let waiting = "SELECT count(*) AS n FROM pg_stat_activity \

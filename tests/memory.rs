@@ -839,7 +839,7 @@ async fn export_user_returns_everything_and_delete_user_erases_it() {
 
     // Erased means erased: no row names the user or their conversation.
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    let db = sea_orm::Database::connect(&w.s.config.database_url)
+    let db = sea_orm::Database::connect(&w.s.superuser_url())
         .await
         .unwrap();
     let owners: Vec<uuid::Uuid> = vec![w.user.parse().unwrap(), w.conversation.parse().unwrap()];

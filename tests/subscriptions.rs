@@ -769,7 +769,7 @@ mod postgres_only {
         let mut ws = subscribed(&s, TRANSPORT, &admin, &bot).await;
         wait_live(&s, &mut ws, &admin, &bot).await;
 
-        let db = sea_orm::Database::connect(&s.config.database_url)
+        let db = sea_orm::Database::connect(&s.superuser_url())
             .await
             .unwrap();
         let killed = sea_orm::ConnectionTrait::execute_unprepared(

@@ -8,6 +8,11 @@
 //! same run; the table shows botmem's rate as a ratio of pgbench's, because
 //! these machines are shared and noisy. Then janitor sweeps of expired rows,
 //! with `setVariable` load beside them, against a raw `DELETE`.
+//!
+//! On PostgreSQL the server connects as [`SERVICE_ROLE`], which owns the
+//! database and is held by row-level security, as in production; the
+//! `postgres-rls-off` run is the same with `BOTMEM_ROW_LEVEL_SECURITY=off`,
+//! and the report gives the ratio of the two.
 mod janitor;
 mod load;
 mod pgbench;
@@ -24,8 +29,13 @@ use server::Server;
 #[derive(Parser)]
 #[command(about = "botmem against pgbench in one run; appends the table to bench/RESULTS.md")]
 struct Args {
-    /// Databases to run on: sqlite, postgres, or both.
-    #[arg(long, default_value = "sqlite,postgres", value_delimiter = ',')]
+    /// Databases to run on: sqlite, postgres, postgres-rls-off (PostgreSQL
+    /// with row-level security switched off).
+    #[arg(
+        long,
+        default_value = "sqlite,postgres,postgres-rls-off",
+        value_delimiter = ','
+    )]
     db: Vec<String>,
     /// Seconds each workload is measured (after a one-second warm-up).
     #[arg(long, default_value_t = 5)]
@@ -67,35 +77,51 @@ struct Row {
     note: String,
 }
 
+/// The role botmem connects as on PostgreSQL: no SUPERUSER, no BYPASSRLS.
+const SERVICE_ROLE: &str = "botmem_bench";
+
 /// A fresh database of `kind` and what removes it afterwards.
 struct Fresh {
+    /// What the server connects with.
     url: String,
+    /// The same database as a superuser, for rows written around the server.
+    superuser_url: String,
     drop_pg: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
 
 async fn fresh(kind: &str, postgres: &str) -> Fresh {
-    if kind == "postgres" {
+    if kind.starts_with("postgres") {
         let name = format!("botmem_bench_{}", uuid::Uuid::new_v4().simple());
         let admin_url = format!("{postgres}/postgres");
         let admin = Database::connect(&admin_url).await.expect("PostgreSQL");
+        let role = format!(
+            "DO $$ BEGIN CREATE ROLE {SERVICE_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; \
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        );
+        admin.execute_unprepared(&role).await.expect("create role");
         admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .execute_unprepared(&format!("CREATE DATABASE {name} OWNER {SERVICE_ROLE}"))
             .await
             .expect("create database");
         admin.close().await.ok();
+        let (scheme, rest) = postgres.split_once("://").expect("a postgres:// URL");
+        let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
         Fresh {
-            url: format!("{postgres}/{name}"),
+            url: format!("{scheme}://{SERVICE_ROLE}@{host}/{name}"),
+            superuser_url: format!("{postgres}/{name}"),
             drop_pg: Some((admin_url, name)),
             _dir: None,
         }
     } else {
         let dir = tempfile::tempdir().expect("a temporary folder");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        );
         Fresh {
-            url: format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("bench.db").display()
-            ),
+            superuser_url: url.clone(),
+            url,
             drop_pg: None,
             _dir: Some(dir),
         }
@@ -170,11 +196,16 @@ async fn run_database(
     let binary = server::botmem_binary();
     let token = server::token(&binary).await;
     let database = fresh(kind, &args.postgres).await;
-    let first = Server::start(&binary, &database.url).await;
+    let settings: &[(&str, &str)] = if kind == "postgres-rls-off" {
+        &[("BOTMEM_ROW_LEVEL_SECURITY", "off")]
+    } else {
+        &[]
+    };
+    let first = Server::start(&binary, &database.url, settings).await;
     let seeded = workloads::seed(first.addr, &token).await;
     first.stop().await;
     // Cold start on an existing, migrated database.
-    let server = Server::start(&binary, &database.url).await;
+    let server = Server::start(&binary, &database.url, settings).await;
     let rss_started_mb = server.rss() as f64 / 1e6;
     eprintln!(
         "{kind}: ready in {:?}, RSS {rss_started_mb:.1} MB",
@@ -214,7 +245,7 @@ async fn run_database(
                 errors: outcome.errors,
                 baseline: baseline.map(|b| b.tps),
                 cpu_per_request_ms: per_request(cpu),
-                db_cpu_per_request_ms: (kind == "postgres").then(|| per_request(db_cpu)),
+                db_cpu_per_request_ms: kind.starts_with("postgres").then(|| per_request(db_cpu)),
                 rss_mb: server.rss() as f64 / 1e6,
                 note: baseline.map_or(String::new(), |b| {
                     format!("pgbench p50 {:.2} ms, p99 {:.2} ms", b.p50_ms, b.p99_ms)
@@ -233,8 +264,15 @@ async fn run_database(
     for &n in args.janitor_rows.iter().filter(|n| **n > 0) {
         let body = workloads::body("setVariable", &seeded);
         let (cpu, db_cpu) = (server.cpu(), server::postgres_cpu());
-        let mut sweep =
-            janitor::sweep(&database.url, server.addr, &token, &seeded.bot, n, body).await;
+        let mut sweep = janitor::sweep(
+            &database.superuser_url,
+            server.addr,
+            &token,
+            &seeded.bot,
+            n,
+            body,
+        )
+        .await;
         let per_row = |d: Duration| d.as_secs_f64() * 1e3 / n as f64;
         let p99 = sweep.foreground.quantile_ms(0.99);
         let row = Row {
@@ -247,7 +285,8 @@ async fn run_database(
             errors: sweep.foreground.errors,
             baseline: Some(n as f64 / sweep.raw_delete.as_secs_f64()),
             cpu_per_request_ms: per_row(server.cpu().saturating_sub(cpu)),
-            db_cpu_per_request_ms: (kind == "postgres")
+            db_cpu_per_request_ms: kind
+                .starts_with("postgres")
                 .then(|| per_row(server::postgres_cpu().saturating_sub(db_cpu))),
             rss_mb: server.rss() as f64 / 1e6,
             note: format!(
@@ -269,6 +308,33 @@ async fn run_database(
     server.stop().await;
     database.remove().await;
     process
+}
+
+/// Each workload's rate with row-level security on, as a ratio of the
+/// same workload with it off.
+fn rls_cost(rows: &[Row]) -> String {
+    let mut lines = String::new();
+    for on in rows.iter().filter(|r| r.db == "postgres") {
+        let off = rows.iter().find(|r| {
+            r.db == "postgres-rls-off"
+                && r.workload == on.workload
+                && r.connections == on.connections
+        });
+        if let Some(off) = off {
+            let _ = writeln!(
+                lines,
+                "- row-level security, {} at {} connections: {:.0} req/s on, {:.0} off ({:.2}×); p99 {:.2} ms on, {:.2} off",
+                on.workload,
+                on.connections,
+                on.rate,
+                off.rate,
+                on.rate / off.rate,
+                on.p99_ms,
+                off.p99_ms
+            );
+        }
+    }
+    lines
 }
 
 const HEADER: &str = "| workload | db | conns | req/s | p50 ms | p99 ms | errors | pgbench tps | ratio | server CPU ms/req | PG CPU ms/req | RSS MB | note |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|";
@@ -331,7 +397,7 @@ async fn main() {
     let baselines = measure_pgbench(&args, &workloads).await;
     let mut rows = vec![];
     let mut processes = vec![];
-    for kind in ["sqlite", "postgres"] {
+    for kind in ["sqlite", "postgres", "postgres-rls-off"] {
         if args.db.iter().any(|d| d == kind) {
             processes.push(run_database(kind, &args, &workloads, &baselines, &mut rows).await);
         }
@@ -345,6 +411,7 @@ async fn main() {
         let _ = writeln!(report, "{}", markdown_row(row));
     }
     report.push('\n');
+    report.push_str(&rls_cost(&rows));
     for p in &processes {
         let _ = writeln!(
             report,

@@ -27,7 +27,7 @@ impl Server {
     /// Starts the release binary on `database_url` with the per-tenant
     /// fair share and timeouts lifted (the bench is one tenant's load), and
     /// waits until it is ready.
-    pub async fn start(binary: &Path, database_url: &str) -> Server {
+    pub async fn start(binary: &Path, database_url: &str, settings: &[(&str, &str)]) -> Server {
         let addr = free_port();
         let started = Instant::now();
         let child = Command::new(binary)
@@ -42,6 +42,7 @@ impl Server {
             .env("BOTMEM_DB_STATEMENT_TIMEOUT_SECS", "3600")
             .env("BOTMEM_JANITOR", "off")
             .env("RUST_LOG", "warn")
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

@@ -97,9 +97,10 @@ impl Store {
     /// method that makes every replica forget it.
     pub async fn find_bot(&self, tenant: &TenantId, id: BotId) -> Result<Option<Bot>> {
         let read = async {
+            let db = self.bound(tenant).await?;
             scoped::<bot::Entity>(tenant)
                 .filter(bot::Column::Id.eq(id.0))
-                .one(&self.db)
+                .one(&db)
                 .await?
                 .map(to_domain)
                 .transpose()
@@ -113,11 +114,12 @@ impl Store {
         only: Option<&[BotId]>,
         request: &PageRequest,
     ) -> Result<Page<Bot>> {
+        let db = self.bound(tenant).await?;
         let mut select = scoped::<bot::Entity>(tenant);
         if let Some(only) = only {
             select = select.filter(bot::Column::Id.is_in(only.iter().map(|b| b.0)));
         }
-        page(&self.db, select, bot::Column::Id, request, true)
+        page(&db, select, bot::Column::Id, request, true)
             .await?
             .try_map(to_domain)
     }

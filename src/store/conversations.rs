@@ -202,9 +202,10 @@ impl Store {
         tenant: &TenantId,
         id: ConversationId,
     ) -> Result<Option<Conversation>> {
+        let db = self.bound(tenant).await?;
         scoped::<conversation::Entity>(tenant)
             .filter(conversation::Column::Id.eq(id.0))
-            .one(&self.db)
+            .one(&db)
             .await?
             .map(to_domain)
             .transpose()
@@ -217,6 +218,7 @@ impl Store {
         now: DateTime<Utc>,
         request: &PageRequest,
     ) -> Result<Page<Conversation>> {
+        let db = self.bound(tenant).await?;
         let mut select = scoped::<conversation::Entity>(tenant);
         if let Some(bot) = filter.bot {
             select = select.filter(conversation::Column::BotId.eq(bot.0));
@@ -240,7 +242,7 @@ impl Store {
                     ),
             ),
         };
-        page(&self.db, select, conversation::Column::Id, request, true)
+        page(&db, select, conversation::Column::Id, request, true)
             .await?
             .try_map(to_domain)
     }

@@ -9,12 +9,13 @@ use entity::{conversation, janitor_run, kv_entry, message, tenant};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType},
 };
 use uuid::Uuid;
 
-use super::{Store, Tx, conversations, scoped, scoped_delete, scoped_update};
+use super::{Store, Tx, conversations, rls, scoped, scoped_delete, scoped_update};
 use crate::{
     error::Result,
     model::{BotId, ConversationId, TenantId},
@@ -51,7 +52,7 @@ impl Store {
         lease_until: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<Claimed>> {
-        let (tx, _gate) = self.open_write().await?;
+        let (tx, _gate) = self.housekeeping().await?;
         let due = tenant::Entity::find()
             .filter(tenant::Column::NextJanitorAt.lte(now))
             .filter(
@@ -91,6 +92,7 @@ impl Store {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<bool> {
+        let db = self.bound(id).await?;
         let result = scoped_update::<tenant::Entity>(id)
             .col_expr(tenant::Column::JanitorLeaseUntil, Expr::value(lease_until))
             .filter(
@@ -98,8 +100,9 @@ impl Store {
                     .add(tenant::Column::JanitorLeaseUntil.is_null())
                     .add(tenant::Column::JanitorLeaseUntil.lt(now)),
             )
-            .exec(&self.db)
+            .exec(&db)
             .await?;
+        rls::finish(db).await?;
         Ok(result.rows_affected > 0)
     }
 
@@ -109,6 +112,7 @@ impl Store {
         id: &TenantId,
         next: Option<Option<DateTime<Utc>>>,
     ) -> Result<()> {
+        let db = self.bound(id).await?;
         let mut update = scoped_update::<tenant::Entity>(id).col_expr(
             tenant::Column::JanitorLeaseUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -116,8 +120,8 @@ impl Store {
         if let Some(next) = next {
             update = update.col_expr(tenant::Column::NextJanitorAt, Expr::value(next));
         }
-        update.exec(&self.db).await?;
-        Ok(())
+        update.exec(&db).await?;
+        rls::finish(db).await
     }
 
     /// Starts a run record; a run left unfinished by a dead process is
@@ -128,6 +132,7 @@ impl Store {
         trigger: JanitorTrigger,
         now: DateTime<Utc>,
     ) -> Result<JanitorRun> {
+        let db = self.bound(id).await?;
         scoped_update::<janitor_run::Entity>(id)
             .col_expr(janitor_run::Column::FinishedAt, Expr::value(now))
             .col_expr(
@@ -135,7 +140,7 @@ impl Store {
                 Expr::value("interrupted: the process stopped mid-sweep"),
             )
             .filter(janitor_run::Column::FinishedAt.is_null())
-            .exec(&self.db)
+            .exec(&db)
             .await?;
         let row = janitor_run::ActiveModel {
             tenant_id: Set(id.as_str().to_owned()),
@@ -153,12 +158,14 @@ impl Store {
             messages_trimmed: Set(0),
             error: Set(None),
         }
-        .insert(&self.db)
+        .insert(&db)
         .await?;
+        rls::finish(db).await?;
         Ok(to_run(row))
     }
 
     pub async fn finish_run(&self, id: &TenantId, run: &JanitorRun) -> Result<()> {
+        let db = self.bound(id).await?;
         scoped_update::<janitor_run::Entity>(id)
             .col_expr(
                 janitor_run::Column::FinishedAt,
@@ -182,9 +189,9 @@ impl Store {
             )
             .col_expr(janitor_run::Column::Error, Expr::value(run.error.clone()))
             .filter(janitor_run::Column::Id.eq(run.id))
-            .exec(&self.db)
+            .exec(&db)
             .await?;
-        Ok(())
+        rls::finish(db).await
     }
 
     /// Newest first.
@@ -193,16 +200,17 @@ impl Store {
         id: &TenantId,
         request: &PageRequest,
     ) -> Result<Page<JanitorRun>> {
+        let db = self.bound(id).await?;
         let mut select = scoped::<janitor_run::Entity>(id);
         // Cheap: one index range of the tenant's runs.
-        let total = select.clone().count(&self.db).await?;
+        let total = select.clone().count(&db).await?;
         if let Some(after) = request.after {
             select = select.filter(janitor_run::Column::Id.lt(after));
         }
         let mut items = select
             .order_by_desc(janitor_run::Column::Id)
             .limit(request.first + 1)
-            .all(&self.db)
+            .all(&db)
             .await?;
         let has_next = items.len() as u64 > request.first;
         items.truncate(request.first as usize);
@@ -221,13 +229,14 @@ impl Store {
         now: DateTime<Utc>,
         limit: u64,
     ) -> Result<u64> {
+        let db = self.bound(id).await?;
         let keys: Vec<(Uuid, String)> = scoped::<kv_entry::Entity>(id)
             .filter(kv_entry::Column::ExpiresAt.lte(now))
             .select_only()
             .columns([kv_entry::Column::BotId, kv_entry::Column::Key])
             .limit(limit)
             .into_tuple()
-            .all(&self.db)
+            .all(&db)
             .await?;
         if keys.is_empty() {
             return Ok(0);
@@ -244,8 +253,9 @@ impl Store {
         let result = scoped_delete::<kv_entry::Entity>(id)
             .filter(any)
             .filter(kv_entry::Column::ExpiresAt.lte(now))
-            .exec(&self.db)
+            .exec(&db)
             .await?;
+        rls::finish(db).await?;
         Ok(result.rows_affected)
     }
 
@@ -256,12 +266,13 @@ impl Store {
         now: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<Conversation>> {
+        let db = self.bound(id).await?;
         scoped::<conversation::Entity>(id)
             .filter(conversation::Column::Status.eq("active"))
             .filter(conversation::Column::ExpiresAt.lte(now))
             .order_by_asc(conversation::Column::ExpiresAt)
             .limit(limit)
-            .all(&self.db)
+            .all(&db)
             .await?
             .into_iter()
             .map(conversations::to_domain)
@@ -270,6 +281,7 @@ impl Store {
 
     /// Bots whose `lastMessagesKept` was lowered since their last trim.
     pub async fn bots_pending_trim(&self, id: &TenantId) -> Result<Vec<(BotId, u64)>> {
+        let db = self.bound(id).await?;
         let rows: Vec<(Uuid, i32)> = scoped::<entity::bot::Entity>(id)
             .filter(entity::bot::Column::TrimPending.eq(true))
             .select_only()
@@ -278,7 +290,7 @@ impl Store {
                 entity::bot::Column::LastMessagesKept,
             ])
             .into_tuple()
-            .all(&self.db)
+            .all(&db)
             .await?;
         Ok(rows
             .into_iter()
@@ -289,65 +301,70 @@ impl Store {
     /// Trims every message log of a bot to its `keep` newest, then clears
     /// the bot's flag; returns messages removed.
     pub async fn trim_message_logs(&self, id: &TenantId, bot: BotId, keep: u64) -> Result<u64> {
-        let removed = self.trim_logs_of(id, bot, keep).await?;
+        let db = self.bound(id).await?;
+        let removed = trim_logs_of(&db, id, bot, keep).await?;
         scoped_update::<entity::bot::Entity>(id)
             .col_expr(entity::bot::Column::TrimPending, Expr::value(false))
             .filter(entity::bot::Column::Id.eq(bot.0))
             .filter(entity::bot::Column::LastMessagesKept.eq(keep as i32))
-            .exec(&self.db)
+            .exec(&db)
             .await?;
+        rls::finish(db).await?;
         Ok(removed)
     }
+}
 
-    async fn trim_logs_of(&self, id: &TenantId, bot: BotId, keep: u64) -> Result<u64> {
-        let conversations: Vec<Uuid> = scoped::<conversation::Entity>(id)
-            .filter(conversation::Column::BotId.eq(bot.0))
+async fn trim_logs_of(
+    db: &impl ConnectionTrait,
+    id: &TenantId,
+    bot: BotId,
+    keep: u64,
+) -> Result<u64> {
+    let conversations: Vec<Uuid> = scoped::<conversation::Entity>(id)
+        .filter(conversation::Column::BotId.eq(bot.0))
+        .select_only()
+        .column(conversation::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut removed = 0;
+    for chunk in conversations.chunks(500) {
+        let long: Vec<Uuid> = scoped::<message::Entity>(id)
+            .filter(message::Column::ConversationId.is_in(chunk.iter().copied()))
             .select_only()
-            .column(conversation::Column::Id)
+            .column(message::Column::ConversationId)
+            .group_by(message::Column::ConversationId)
+            .having(Expr::expr(Func::count(Expr::col(message::Column::Id))).gt(keep as i64))
             .into_tuple()
-            .all(&self.db)
+            .all(db)
             .await?;
-        let mut removed = 0;
-        for chunk in conversations.chunks(500) {
-            let long: Vec<Uuid> = scoped::<message::Entity>(id)
-                .filter(message::Column::ConversationId.is_in(chunk.iter().copied()))
-                .select_only()
-                .column(message::Column::ConversationId)
-                .group_by(message::Column::ConversationId)
-                .having(Expr::expr(Func::count(Expr::col(message::Column::Id))).gt(keep as i64))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            for conversation in long {
-                removed += self
-                    .trim_log(id, ConversationId(conversation), keep)
-                    .await?;
-            }
+        for conversation in long {
+            removed += trim_log(db, id, ConversationId(conversation), keep).await?;
         }
-        Ok(removed)
     }
+    Ok(removed)
+}
 
-    async fn trim_log(
-        &self,
-        id: &TenantId,
-        conversation: ConversationId,
-        keep: u64,
-    ) -> Result<u64> {
-        let cut = scoped::<message::Entity>(id)
-            .filter(message::Column::ConversationId.eq(conversation.0))
-            .order_by_desc(message::Column::Id)
-            .offset(keep)
-            .limit(1)
-            .one(&self.db)
-            .await?;
-        let Some(cut) = cut else { return Ok(0) };
-        let result = scoped_delete::<message::Entity>(id)
-            .filter(message::Column::ConversationId.eq(conversation.0))
-            .filter(message::Column::Id.lte(cut.id))
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected)
-    }
+async fn trim_log(
+    db: &impl ConnectionTrait,
+    id: &TenantId,
+    conversation: ConversationId,
+    keep: u64,
+) -> Result<u64> {
+    let cut = scoped::<message::Entity>(id)
+        .filter(message::Column::ConversationId.eq(conversation.0))
+        .order_by_desc(message::Column::Id)
+        .offset(keep)
+        .limit(1)
+        .one(db)
+        .await?;
+    let Some(cut) = cut else { return Ok(0) };
+    let result = scoped_delete::<message::Entity>(id)
+        .filter(message::Column::ConversationId.eq(conversation.0))
+        .filter(message::Column::Id.lte(cut.id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 impl Tx {

@@ -49,7 +49,8 @@ fn live_at(now: DateTime<Utc>) -> Condition {
 
 impl Store {
     pub async fn kv_find(&self, tenant: &TenantId, key: &KvKey) -> Result<Option<KvEntry>> {
-        Ok(by_key(tenant, key).one(&self.db).await?.map(to_domain))
+        let db = self.bound(tenant).await?;
+        Ok(by_key(tenant, key).one(&db).await?.map(to_domain))
     }
 
     /// Live entries in key order, after the cursor key, whose key starts
@@ -64,6 +65,7 @@ impl Store {
         after: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Page<KvEntry>> {
+        let db = self.bound(tenant).await?;
         let mut select = scoped::<kv_entry::Entity>(tenant)
             .filter(kv_entry::Column::BotId.eq(bot_column(bot)))
             .filter(live_at(now));
@@ -82,7 +84,7 @@ impl Store {
         let mut items: Vec<KvEntry> = select
             .order_by_asc(kv_entry::Column::Key)
             .limit(first + 1)
-            .all(&self.db)
+            .all(&db)
             .await?
             .into_iter()
             .map(to_domain)

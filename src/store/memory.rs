@@ -55,6 +55,7 @@ impl Store {
         visible: impl Fn(BotId) -> bool,
         now: DateTime<Utc>,
     ) -> Result<Vec<(OwnerKey, i64, Vec<Variable>)>> {
+        let db = self.bound(tenant).await?;
         let owners: Vec<uuid::Uuid> = keys.iter().map(|k| k.owner_id).collect();
         let scopes: BTreeSet<&str> = keys.iter().map(|k| k.scope.as_str()).collect();
         let rows = scoped::<memory::Entity>(tenant)
@@ -76,7 +77,7 @@ impl Store {
             .join(JoinType::LeftJoin, live_variables(now))
             .order_by_asc(variable::Column::Name)
             .into_model::<MemoryRow>()
-            .all(&self.db)
+            .all(&db)
             .await?;
         let mut found: BTreeMap<OwnerKey, (i64, Vec<Variable>)> =
             keys.iter().map(|k| (*k, (0, vec![]))).collect();

@@ -48,10 +48,11 @@ impl Store {
         conversations: &[ConversationId],
         last: usize,
     ) -> Result<HashMap<ConversationId, Vec<Message>>> {
+        let db = self.bound(tenant).await?;
         let rows = scoped::<message::Entity>(tenant)
             .filter(message::Column::ConversationId.is_in(conversations.iter().map(|c| c.0)))
             .order_by_desc(message::Column::Id)
-            .all(&self.db)
+            .all(&db)
             .await?;
         let mut logs: HashMap<ConversationId, Vec<Message>> =
             conversations.iter().map(|c| (*c, vec![])).collect();

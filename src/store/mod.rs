@@ -15,6 +15,7 @@ mod memory;
 mod messages;
 mod notify;
 mod page;
+mod rls;
 mod tenants;
 mod users;
 
@@ -29,7 +30,7 @@ use sea_orm::{
 };
 
 use crate::{
-    config::Config,
+    config::{Config, Switch},
     error::Result,
     model::{Event, Quotas, TenantId},
 };
@@ -49,6 +50,8 @@ pub struct Store {
     /// process), through NOTIFY and every replica's relay on PostgreSQL.
     bus: EventBus,
     relayed: bool,
+    /// PostgreSQL's row-level security is in force ([`rls`]).
+    wall: bool,
     quotas: Quotas,
     /// The relay's connection, opened by `connect`; taken by `start_relay`.
     early_listener: std::sync::Arc<std::sync::Mutex<Option<notify::Listener>>>,
@@ -133,6 +136,7 @@ impl Store {
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(10));
+        let wall = !config.is_sqlite() && config.row_level_security == Switch::On;
         if !config.is_sqlite() && config.db_statement_timeout_secs > 0 {
             let timeout = format!("{}s", config.db_statement_timeout_secs);
             options.map_sqlx_postgres_opts(move |o| {
@@ -178,6 +182,7 @@ impl Store {
             write_gate: config.is_sqlite().then(Default::default),
             bus: EventBus::new(config.event_buffer),
             relayed: !config.is_sqlite(),
+            wall,
             quotas: quotas(config),
         })
     }
@@ -205,6 +210,7 @@ impl Store {
         notify::start(
             early,
             self.db.clone(),
+            self.wall,
             self.bus.clone(),
             self.facts.clone(),
             cancel,
@@ -225,6 +231,15 @@ impl Store {
         }
         self.migrated.store(true, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Holds the tables to row-level security as `BOTMEM_ROW_LEVEL_SECURITY`
+    /// says (PostgreSQL; after migrations), and warns when it is down.
+    pub async fn apply_row_level_security(&self) -> Result<()> {
+        if !self.relayed {
+            return Ok(());
+        }
+        rls::apply(&self.db, self.wall).await
     }
 
     /// Whether `seaql_migrations` lists every migration of this build.
@@ -284,6 +299,9 @@ impl Store {
     pub async fn begin(&self, tenant: &TenantId) -> Result<Tx> {
         let asked = std::time::Instant::now();
         let (tx, gate) = self.open_write().await?;
+        if self.wall {
+            rls::name_tenant(&tx, tenant.as_str()).await?;
+        }
         crate::telemetry::db_acquired(asked.elapsed());
         Ok(Tx {
             tx,
@@ -297,8 +315,28 @@ impl Store {
         })
     }
 
-    /// A raw write transaction and the write gate, for the one writer that
-    /// spans tenants by design: the janitor's claim of due tenants.
+    /// A connection for `tenant`'s reads (and the few writes made outside a
+    /// [`Tx`], which end with [`rls::finish`]): behind the wall when it is up.
+    async fn bound(&self, tenant: &TenantId) -> Result<sea_orm::DatabaseExecutor<'_>> {
+        rls::bind(&self.db, self.wall, tenant.as_str()).await
+    }
+
+    /// The one path across tenants, by design: a write transaction that
+    /// sees every tenant's rows, for the janitor's claim of due tenants and
+    /// the event outbox's cleanup.
+    async fn housekeeping(
+        &self,
+    ) -> Result<(
+        DatabaseTransaction,
+        Option<tokio::sync::OwnedMutexGuard<()>>,
+    )> {
+        let (tx, gate) = self.open_write().await?;
+        if self.wall {
+            rls::name_tenant(&tx, rls::ALL_TENANTS).await?;
+        }
+        Ok((tx, gate))
+    }
+
     async fn open_write(
         &self,
     ) -> Result<(

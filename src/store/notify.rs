@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::scoped;
+use super::{rls, scoped};
 use crate::{
     error::{Error, Result},
     model::Event,
@@ -121,6 +121,7 @@ pub(super) async fn connect_listener(url: String) -> Option<PgListener> {
 pub(super) async fn start(
     early: Option<PgListener>,
     db: DatabaseConnection,
+    wall: bool,
     bus: EventBus,
     facts: Arc<Facts>,
     cancel: CancellationToken,
@@ -133,7 +134,7 @@ pub(super) async fn start(
     };
     listener.listen(CHANNEL).await.map_err(Error::internal)?;
     let relayed = Relayed { bus, facts };
-    Ok(tokio::spawn(relay(listener, db, relayed, cancel)))
+    Ok(tokio::spawn(relay(listener, db, wall, relayed, cancel)))
 }
 
 /// Where relayed events go: the cache of facts, then the subscribers.
@@ -152,6 +153,7 @@ impl Relayed {
 async fn relay(
     mut listener: PgListener,
     db: DatabaseConnection,
+    wall: bool,
     relayed: Relayed,
     cancel: CancellationToken,
 ) {
@@ -163,13 +165,13 @@ async fn relay(
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = cleanup.tick() => {
-                if let Err(e) = delete_old_outbox_rows(&db).await {
+                if let Err(e) = delete_old_outbox_rows(&db, wall).await {
                     tracing::warn!(error = %e.operator_message(), "event outbox cleanup failed");
                 }
             }
             received = listener.try_recv() => match received {
                 Ok(Some(notification)) => {
-                    if let Err(e) = deliver(&db, &relayed, &notification).await {
+                    if let Err(e) = deliver(&db, wall, &relayed, &notification).await {
                         tracing::error!(error = %e.operator_message(), "an event notification was lost");
                         relayed.publish(vec![Event::Lost]);
                     }
@@ -193,14 +195,20 @@ async fn relay(
     }
 }
 
-async fn deliver(db: &DatabaseConnection, relayed: &Relayed, n: &PgNotification) -> Result<()> {
+async fn deliver(
+    db: &DatabaseConnection,
+    wall: bool,
+    relayed: &Relayed,
+    n: &PgNotification,
+) -> Result<()> {
     let notice: Notice = serde_json::from_str(n.payload()).map_err(Error::internal)?;
     let events = match notice {
         Notice::Events(events) => events,
         Notice::Outbox { tenant, id } => {
+            let db = rls::bind(db, wall, tenant.as_str()).await?;
             let row = scoped::<event_outbox::Entity>(&tenant)
                 .filter(event_outbox::Column::Id.eq(id))
-                .one(db)
+                .one(&db)
                 .await?
                 .ok_or_else(|| Error::internal(format!("outbox row {id} is gone")))?;
             serde_json::from_str(&row.payload).map_err(Error::internal)?
@@ -210,16 +218,18 @@ async fn deliver(db: &DatabaseConnection, relayed: &Relayed, n: &PgNotification)
     Ok(())
 }
 
-/// Housekeeping across tenants (rows are only kept for delivery, by age).
-async fn delete_old_outbox_rows(db: &DatabaseConnection) -> Result<()> {
+/// Housekeeping across tenants (rows are only kept for delivery, by age),
+/// one of the two paths through the wall ([`rls`]).
+async fn delete_old_outbox_rows(db: &DatabaseConnection, wall: bool) -> Result<()> {
+    let db = rls::bind(db, wall, rls::ALL_TENANTS).await?;
     event_outbox::Entity::delete_many()
         .filter(
             Expr::col(event_outbox::Column::CreatedAt)
                 .lt(Expr::cust(format!("now() - interval '{OUTBOX_KEEP}'"))),
         )
-        .exec(db)
+        .exec(&db)
         .await?;
-    Ok(())
+    rls::finish(db).await
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::{collections::HashSet, sync::Mutex};
 use entity::tenant;
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
-use super::{Store, Tx, scoped};
+use super::{Store, Tx, rls, scoped};
 use crate::{
     error::Result,
     model::TenantId,
@@ -43,10 +43,12 @@ impl Store {
             janitor_lease_until: Set(None),
             created_at: Set(defaults.now),
         };
+        let db = self.bound(id).await?;
         tenant::Entity::insert(row)
             .on_conflict_do_nothing()
-            .exec(&self.db)
+            .exec(&db)
             .await?;
+        rls::finish(db).await?;
         self.known_tenants
             .0
             .lock()
@@ -59,7 +61,8 @@ impl Store {
     /// [`Tx::update_tenant_settings`]).
     pub async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>> {
         let read = async {
-            let row = scoped::<tenant::Entity>(id).one(&self.db).await?;
+            let db = self.bound(id).await?;
+            let row = scoped::<tenant::Entity>(id).one(&db).await?;
             Ok(row.map(|t| Tenant {
                 id: TenantId::parse(&t.id).unwrap_or_else(|_| id.clone()),
                 janitor_schedule: t.janitor_schedule,

@@ -77,9 +77,10 @@ async fn apply_profile<C: ConnectionTrait>(
 
 impl Store {
     pub async fn find_user(&self, tenant: &TenantId, id: UserId) -> Result<Option<User>> {
+        let db = self.bound(tenant).await?;
         Ok(scoped::<user::Entity>(tenant)
             .filter(user::Column::Id.eq(id.0))
-            .one(&self.db)
+            .one(&db)
             .await?
             .map(to_domain))
     }
@@ -87,12 +88,13 @@ impl Store {
     /// The bot a user belongs to (it never changes): cached per process.
     pub async fn user_bot(&self, tenant: &TenantId, id: UserId) -> Result<Option<BotId>> {
         let read = async {
+            let db = self.bound(tenant).await?;
             let bot: Option<uuid::Uuid> = scoped::<user::Entity>(tenant)
                 .filter(user::Column::Id.eq(id.0))
                 .select_only()
                 .column(user::Column::BotId)
                 .into_tuple()
-                .one(&self.db)
+                .one(&db)
                 .await?;
             Ok(bot.map(BotId))
         };
@@ -100,9 +102,10 @@ impl Store {
     }
 
     pub async fn find_users(&self, tenant: &TenantId, ids: &[UserId]) -> Result<Vec<User>> {
+        let db = self.bound(tenant).await?;
         Ok(scoped::<user::Entity>(tenant)
             .filter(user::Column::Id.is_in(ids.iter().map(|id| id.0)))
-            .all(&self.db)
+            .all(&db)
             .await?
             .into_iter()
             .map(to_domain)
@@ -116,11 +119,12 @@ impl Store {
         external_id: Option<&str>,
         request: &PageRequest,
     ) -> Result<Page<User>> {
+        let db = self.bound(tenant).await?;
         let mut select = scoped::<user::Entity>(tenant).filter(user::Column::BotId.eq(bot.0));
         if let Some(external_id) = external_id {
             select = select.filter(user::Column::ExternalId.eq(external_id));
         }
-        page(&self.db, select, user::Column::Id, request, true)
+        page(&db, select, user::Column::Id, request, true)
             .await?
             .try_map(|m| Ok(to_domain(m)))
     }

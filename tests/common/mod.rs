@@ -8,6 +8,11 @@
 //! `scripts/test`) fails any test that asks for a database. Any other value
 //! fails every test: a typo must not quietly test SQLite.
 //!
+//! On PostgreSQL the server connects as [`SERVICE_ROLE`], a login role
+//! without SUPERUSER or BYPASSRLS that owns each test database: row-level
+//! security holds it as it holds a production install. Tests that inspect
+//! or tamper with rows directly use [`TestServer::superuser_url`].
+//!
 //! Tests that only mean something on PostgreSQL (several replicas, the
 //! relay) live in a module named `postgres_only`: `scripts/test` leaves
 //! them out of the SQLite run, and [`require_postgres`] fails them anywhere
@@ -43,6 +48,34 @@ pub struct TestServer {
     cancel: CancellationToken,
     task: tokio::task::JoinHandle<()>,
     db: Option<TestDb>,
+}
+
+/// The role the server connects as on PostgreSQL (see the module's doc).
+pub const SERVICE_ROLE: &str = "botmem_service";
+
+/// `base` (`postgres://user@host:port`) with another user.
+pub fn as_role(base: &str, role: &str) -> String {
+    let (scheme, rest) = base.split_once("://").expect("a postgres:// URL");
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{role}@{host}")
+}
+
+/// Creates [`SERVICE_ROLE`] unless it exists; tests race to do it.
+async fn ensure_service_role(admin: &sea_orm::DatabaseConnection) {
+    let sql = format!(
+        "DO $$ BEGIN CREATE ROLE {SERVICE_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    );
+    for _ in 0..5 {
+        if sea_orm::ConnectionTrait::execute_unprepared(admin, &sql)
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("cannot create the role {SERVICE_ROLE}");
 }
 
 pub fn postgres_base() -> String {
@@ -91,11 +124,13 @@ async fn create_database() -> (TestDb, String) {
         let admin = sea_orm::Database::connect(&admin_url)
             .await
             .expect("PostgreSQL reachable for tests");
-        sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}"))
+        ensure_service_role(&admin).await;
+        let sql = format!("CREATE DATABASE {name} OWNER {SERVICE_ROLE}");
+        sea_orm::ConnectionTrait::execute_unprepared(&admin, &sql)
             .await
             .expect("create test database");
         admin.close().await.ok();
-        let url = format!("{base}/{name}");
+        let url = format!("{}/{name}", as_role(&base, SERVICE_ROLE));
         (TestDb::Postgres { admin_url, name }, url)
     } else {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -165,6 +200,16 @@ impl TestServer {
     }
 
     /// Resolves the server's shutdown future, as SIGTERM does for `botmem serve`.
+    /// The test's database as a superuser, whom row-level security lets
+    /// through: for tests that count, inspect or lock rows directly. On
+    /// SQLite, the server's own URL.
+    pub fn superuser_url(&self) -> String {
+        match &self.db {
+            Some(TestDb::Postgres { name, .. }) => format!("{}/{name}", postgres_base()),
+            _ => self.config.database_url.clone(),
+        }
+    }
+
     pub fn shut_down(&self) {
         self.cancel.cancel();
     }
