@@ -48,22 +48,13 @@ pub async fn run(
     let draining = CancellationToken::new();
     // Each new PostgreSQL connection costs a TLS handshake (~90 ms here):
     // the relay's own connection opens while migrations run.
-    let migrated = async {
-        match config.migrate {
-            true => store.migrate().await,
-            false => Ok(()),
-        }
-    };
+    let migrated = store.prepare_schema(config.migrate);
     let (migrated, relay) = tokio::join!(migrated, store.start_relay(cancel.child_token()));
     if let Err(e) = migrated {
         cancel.cancel();
         return Err(e);
     }
     let relay = relay?;
-    if let Err(e) = store.apply_row_level_security().await {
-        cancel.cancel();
-        return Err(e);
-    }
     let verifier = Verifier::from_config(&config)
         .await
         .map_err(Error::internal)?;

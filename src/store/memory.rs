@@ -47,7 +47,9 @@ impl Store {
     /// Versions and live variables of several memories in one statement
     /// (memories left-joined with their live variables), so the version and
     /// the variables come from one snapshot on both databases, with no
-    /// explicit transaction. Memories of bots outside `visible` are left out.
+    /// explicit transaction (but the short one that names the tenant, where
+    /// row-level security is on). Memories of bots outside `visible` are
+    /// left out.
     pub async fn read_memories(
         &self,
         tenant: &TenantId,

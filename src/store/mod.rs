@@ -225,39 +225,37 @@ impl Store {
     /// exists" and takes a second connection, which cost a cold start on
     /// PostgreSQL ~100 ms.
     pub async fn migrate(&self) -> Result<()> {
-        use std::sync::atomic::Ordering;
-        if !self.all_migrations_applied().await {
+        if !all_migrations_applied(&self.db).await {
             Migrator::up(&self.db, None).await?;
         }
-        self.migrated.store(true, Ordering::Relaxed);
+        self.migrated
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 
-    /// Holds the tables to row-level security as `BOTMEM_ROW_LEVEL_SECURITY`
-    /// says (PostgreSQL; after migrations), and warns when it is down.
-    pub async fn apply_row_level_security(&self) -> Result<()> {
-        if !self.relayed {
-            return Ok(());
+    /// What `serve` does to the schema before it serves: migrations (when
+    /// `migrate`), then, on PostgreSQL, the tables held to row-level
+    /// security as `BOTMEM_ROW_LEVEL_SECURITY` says ([`rls::apply`]). Both
+    /// checks share one connection: the pool's first is still on its way
+    /// back when a second statement asks, and a new one cost a cold start
+    /// another TLS handshake (~90 ms).
+    pub async fn prepare_schema(&self, migrate: bool) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        if migrate {
+            if !all_migrations_applied(&tx).await {
+                // The failed check (no table yet) aborted the transaction.
+                tx.rollback().await?;
+                Migrator::up(&self.db, None).await?;
+                tx = self.db.begin().await?;
+            }
+            self.migrated
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        rls::apply(&self.db, self.wall).await
-    }
-
-    /// Whether `seaql_migrations` lists every migration of this build.
-    /// `false` when it cannot tell (no table yet): then the migrator runs.
-    async fn all_migrations_applied(&self) -> bool {
-        use sea_orm::{ConnectionTrait, Statement};
-        let sql = "SELECT version FROM seaql_migrations";
-        let statement = Statement::from_string(self.db.get_database_backend(), sql);
-        let Ok(rows) = self.db.query_all_raw(statement).await else {
-            return false;
-        };
-        let applied: std::collections::HashSet<String> = rows
-            .iter()
-            .filter_map(|row| row.try_get::<String>("", "version").ok())
-            .collect();
-        Migrator::migrations()
-            .iter()
-            .all(|m| applied.contains(m.name()))
+        if self.relayed {
+            rls::apply(&tx, self.wall).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Connections of the pool: (in use, idle).
@@ -358,7 +356,23 @@ impl Store {
     }
 }
 
-/// Every read of a tenant table starts here.
+/// Whether `seaql_migrations` lists every migration of this build.
+/// `false` when it cannot tell (no table yet): then the migrator runs.
+async fn all_migrations_applied(db: &impl sea_orm::ConnectionTrait) -> bool {
+    let sql = "SELECT version FROM seaql_migrations";
+    let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+    let Ok(rows) = db.query_all_raw(statement).await else {
+        return false;
+    };
+    let applied: std::collections::HashSet<String> = rows
+        .iter()
+        .filter_map(|row| row.try_get::<String>("", "version").ok())
+        .collect();
+    Migrator::migrations()
+        .iter()
+        .all(|m| applied.contains(m.name()))
+}
+
 /// `BOTMEM_QUOTA_*`; 0 means no limit.
 fn quotas(config: &Config) -> Quotas {
     let limit = |n: u64| (n > 0).then_some(n);
@@ -370,6 +384,7 @@ fn quotas(config: &Config) -> Quotas {
     }
 }
 
+/// Every read of a tenant table starts here.
 pub(crate) fn scoped<E: TenantScoped>(tenant: &TenantId) -> Select<E> {
     E::find().filter(E::tenant_column().eq(tenant.as_str()))
 }

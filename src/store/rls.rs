@@ -77,7 +77,7 @@ pub(super) async fn finish(db: DatabaseExecutor<'_>) -> Result<()> {
 /// switched off, or passed by the role the service connects as. Altering
 /// needs the tables' owner: a service connecting as another role fails to
 /// start when the tables are not as the setting asks.
-pub(super) async fn apply(db: &DatabaseConnection, wall: bool) -> Result<()> {
+pub(super) async fn apply(db: &impl ConnectionTrait, wall: bool) -> Result<()> {
     let tables: Vec<String> = migration::TENANT_TABLES
         .iter()
         .map(|(t, _)| (*t).to_owned())
