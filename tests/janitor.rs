@@ -601,4 +601,77 @@ mod postgres_only {
             assert_eq!(expired, 20, "{tenant}'s rows were swept once: {found:?}");
         }
     }
+
+    /// One replica claims several due tenants at once; the sweep of the
+    /// first is stuck on locked rows. The others claimed with it are swept
+    /// meanwhile, not after it (they were, one by one, before).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stuck_sweep_does_not_hold_up_the_tenants_claimed_with_it() {
+        require_postgres();
+        let s = TestServer::start_with(|c| {
+            c.janitor = botmem::config::Switch::On;
+            c.janitor_tick_secs = 1;
+            c.db_statement_timeout_secs = 0;
+        })
+        .await;
+        let tenants = ["held", "free1", "free2"];
+        for tenant in tenants {
+            let token = long_token(&s, tenant);
+            let far = json!({ "i": { "janitorSchedule": "0 0 0 1 1 *" } });
+            s.ok(&token, SETTINGS, far).await;
+            let bot = s.create_bot(&token, "b").await;
+            let inputs: Vec<Value> = (0..20)
+                .map(|i| json!({ "ref": { "scope": "BOT", "botId": bot }, "name": format!("v{i}"), "value": i, "expiresIn": "1m" }))
+                .collect();
+            s.ok(
+                &token,
+                "mutation($i: [SetVariableInput!]!) { setVariables(inputs: $i) { version } }",
+                json!({ "i": inputs }),
+            )
+            .await;
+        }
+        s.clock.advance(TimeDelta::minutes(2));
+        let lock = sea_orm::Database::connect(&s.superuser_url())
+            .await
+            .unwrap();
+        let held = sea_orm::TransactionTrait::begin(&lock).await.unwrap();
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &held,
+            "SELECT 1 FROM variables WHERE tenant_id = 'held' FOR UPDATE",
+        )
+        .await
+        .unwrap();
+        // "held" falls due first (every second, against every 10 s), so
+        // one tick claims all three with "held" at the head.
+        let every = |schedule: &str| json!({ "i": { "janitorSchedule": schedule } });
+        s.ok(&long_token(&s, "held"), SETTINGS, every("* * * * * *"))
+            .await;
+        for tenant in ["free1", "free2"] {
+            s.ok(&long_token(&s, tenant), SETTINGS, every("*/10 * * * * *"))
+                .await;
+        }
+        s.clock.advance(TimeDelta::seconds(10));
+
+        for tenant in ["free1", "free2"] {
+            let found = wait_for_runs(&s, &long_token(&s, tenant), Duration::from_secs(20), |r| {
+                r.iter().any(|run| run["variablesExpired"] == 20)
+            })
+            .await;
+            assert!(
+                found.iter().any(|run| run["variablesExpired"] == 20),
+                "{tenant} waited behind the stuck sweep: {found:?}"
+            );
+        }
+        let token = long_token(&s, "held");
+        let during = runs(&s, &token).await;
+        assert_eq!(during.len(), 1, "{during:?}");
+        assert!(during[0]["finishedAt"].is_null(), "{during:?}");
+
+        held.rollback().await.unwrap();
+        let found = wait_for_runs(&s, &token, Duration::from_secs(20), |r| {
+            r.first().is_some_and(|run| run["finishedAt"].is_string())
+        })
+        .await;
+        assert_eq!(found[0]["variablesExpired"], 20, "{found:?}");
+    }
 }

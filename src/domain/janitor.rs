@@ -29,6 +29,10 @@ pub struct JanitorSettings {
     pub lease: TimeDelta,
     /// Tenants claimed per dispatcher round.
     pub claim_limit: u64,
+    /// Claimed tenants swept at once: one tenant whose sweep is stuck (rows
+    /// locked, a slow statement) must not hold up the others it was
+    /// claimed with, whose leases are running.
+    pub concurrent_sweeps: usize,
 }
 
 impl Default for JanitorSettings {
@@ -37,6 +41,7 @@ impl Default for JanitorSettings {
             batch_size: 1000,
             lease: TimeDelta::minutes(5),
             claim_limit: 16,
+            concurrent_sweeps: 4,
         }
     }
 }
@@ -56,6 +61,7 @@ impl App {
     /// One dispatcher round: claims due tenants, sweeps each, schedules its
     /// next sweep. Returns how many tenants were swept.
     pub async fn dispatch_janitor(&self) -> Result<usize> {
+        use futures_util::StreamExt;
         let mut swept = 0;
         loop {
             let now = self.clock.now();
@@ -66,14 +72,21 @@ impl App {
             if claimed.is_empty() {
                 return Ok(swept);
             }
-            for claim in claimed {
-                if let Err(e) = self.sweep(&claim.tenant, JanitorTrigger::Schedule).await {
-                    tracing::error!(tenant = %claim.tenant, error = %e.operator_message(), "janitor sweep failed");
-                }
-                let next = Schedule::parse("janitorSchedule", &claim.schedule)
-                    .ok()
-                    .and_then(|s| s.next_after(self.clock.now()));
-                self.store.release_tenant(&claim.tenant, Some(next)).await?;
+            let released: Vec<Result<()>> = futures_util::stream::iter(claimed)
+                .map(|claim| async move {
+                    if let Err(e) = self.sweep(&claim.tenant, JanitorTrigger::Schedule).await {
+                        tracing::error!(tenant = %claim.tenant, error = %e.operator_message(), "janitor sweep failed");
+                    }
+                    let next = Schedule::parse("janitorSchedule", &claim.schedule)
+                        .ok()
+                        .and_then(|s| s.next_after(self.clock.now()));
+                    self.store.release_tenant(&claim.tenant, Some(next)).await
+                })
+                .buffer_unordered(self.janitor.concurrent_sweeps.max(1))
+                .collect()
+                .await;
+            for result in released {
+                result?;
                 swept += 1;
             }
         }
