@@ -59,6 +59,7 @@ pub async fn sweep(
     bot: &str,
     rows: usize,
     foreground: Body,
+    foreground_connections: usize,
 ) -> Sweep {
     let db = Database::connect(database_url)
         .await
@@ -70,7 +71,15 @@ pub async fn sweep(
     let load = {
         let (token, done) = (token.to_owned(), done.clone());
         tokio::spawn(async move {
-            load::run_until(addr, &token, 8, Duration::from_secs(3600), done, foreground).await
+            load::run_until(
+                addr,
+                &token,
+                foreground_connections,
+                Duration::from_secs(3600),
+                done,
+                foreground,
+            )
+            .await
         })
     };
     let started = Instant::now();

@@ -49,6 +49,10 @@ struct Args {
     /// Janitor sweeps, in expired rows (0 to skip).
     #[arg(long, default_value = "100000,1000000", value_delimiter = ',')]
     janitor_rows: Vec<usize>,
+    /// Connections of `setVariable` load beside each janitor sweep (0: the
+    /// sweep alone).
+    #[arg(long, default_value_t = 8)]
+    janitor_foreground: usize,
     /// PostgreSQL server (without a database name).
     #[arg(
         long,
@@ -271,6 +275,7 @@ async fn run_database(
             &seeded.bot,
             n,
             body,
+            args.janitor_foreground,
         )
         .await;
         let per_row = |d: Duration| d.as_secs_f64() * 1e3 / n as f64;
@@ -278,7 +283,7 @@ async fn run_database(
         let row = Row {
             workload: format!("janitor {}k rows", n / 1000),
             db: kind.to_owned(),
-            connections: "8 (fg)".into(),
+            connections: format!("{} (fg)", args.janitor_foreground),
             rate: n as f64 / sweep.elapsed.as_secs_f64(),
             p50_ms: sweep.foreground.quantile_ms(0.5),
             p99_ms: p99,

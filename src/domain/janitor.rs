@@ -18,6 +18,7 @@ use crate::{
         Auth, BotId, Capability, Event, JanitorRun, JanitorTrigger, MemoryEvent, OwnerKey, Role,
         Scope, SweepCounts, TenantId,
     },
+    store::ExpiryCursor,
 };
 
 #[derive(Clone, Debug)]
@@ -159,12 +160,17 @@ impl App {
         let batch = self.janitor.batch_size.max(1);
 
         // Expired variables: one transaction per batch, memories locked as
-        // for any write, so a concurrent writer is never lost.
+        // for any write, so a concurrent writer is never lost; each batch
+        // starts where the last stopped in the index of expiring rows.
+        let mut after = None;
         loop {
-            let expired = self.expire_variables(tenant, now, batch).await?;
+            let (expired, stopped) = self
+                .expire_variables(tenant, now, batch, after.as_ref())
+                .await?;
             counts.variables_expired += expired as i64;
-            if expired == 0 {
-                break;
+            match stopped {
+                Some(at) => after = Some(at),
+                None => break,
             }
         }
 
@@ -227,17 +233,20 @@ impl App {
     /// rows that are still expired under those locks (a concurrent
     /// writer's renewed value stays), each memory that lost rows steps its
     /// version once, and the events are built from the returned rows.
-    /// Returns how many were removed.
+    /// Returns how many were removed, and where the batch stopped (`None`
+    /// when it found nothing: the sweep is done).
     async fn expire_variables(
         &self,
         tenant: &TenantId,
         now: DateTime<Utc>,
         batch: u64,
-    ) -> Result<usize> {
+        after: Option<&ExpiryCursor>,
+    ) -> Result<(usize, Option<ExpiryCursor>)> {
         let mut tx = self.store.begin(tenant).await?;
-        let (owners, rows) = tx.expired_batch(now, batch).await?;
-        let versions = tx.lock_memories(&owners, now).await?;
-        let removed = tx.delete_expired(&rows, now).await?;
+        let found = tx.expired_batch(now, batch, after).await?;
+        let versions = tx.lock_memories(&found.owners, now).await?;
+        let removed = tx.delete_expired(&found, now).await?;
+        let owners = &found.owners;
         let at = self.clock.now();
         let events: Vec<Event> = removed
             .iter()
@@ -255,7 +264,7 @@ impl App {
             .collect();
         tx.stage(events);
         tx.commit().await?;
-        Ok(removed.len())
+        Ok((removed.len(), found.range.map(|(_, last)| last)))
     }
 
     async fn all_bots(&self, tenant: &TenantId) -> Result<HashMap<BotId, Bot>> {

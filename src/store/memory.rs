@@ -43,6 +43,44 @@ fn of_owner<E: entity::TenantScoped>(
         .filter(owner_col.eq(key.owner_id))
 }
 
+/// Where a janitor batch stopped in the index of expiring rows.
+#[derive(Clone, Debug)]
+pub struct ExpiryCursor {
+    expires_at: DateTime<Utc>,
+    scope: String,
+    owner_id: uuid::Uuid,
+    name: String,
+}
+
+impl ExpiryCursor {
+    fn tuple(&self) -> Expr {
+        Expr::tuple([
+            Expr::value(self.expires_at),
+            Expr::value(self.scope.clone()),
+            Expr::value(self.owner_id),
+            Expr::value(self.name.clone()),
+        ])
+    }
+}
+
+/// One batch of expired variables: their memories with their bots (to
+/// lock), the rows, and the first and last row's place in the index.
+pub struct ExpiredBatch {
+    pub owners: BTreeMap<OwnerKey, BotId>,
+    pub rows: Vec<(OwnerKey, String)>,
+    pub range: Option<(ExpiryCursor, ExpiryCursor)>,
+}
+
+/// The columns of `ix_variables_tenant_expiry_key` after the tenant.
+fn expiry_key() -> Expr {
+    Expr::tuple([
+        Expr::col(variable::Column::ExpiresAt),
+        Expr::col(variable::Column::Scope),
+        Expr::col(variable::Column::OwnerId),
+        Expr::col(variable::Column::Name),
+    ])
+}
+
 impl Store {
     /// Versions and live variables of several memories in one statement
     /// (memories left-joined with their live variables), so the version and
@@ -326,12 +364,17 @@ impl Tx {
     /// removed rows as (memory, name, last version). Expiry is checked by
     /// the DELETE itself, under the memory locks, so a value a writer just
     /// renewed stays. Only the batch's rows go, however many more a memory
-    /// holds: a batch stays as small as configured.
+    /// holds: a batch stays as small as configured. On PostgreSQL the
+    /// batch's range in the expiry index bounds the DELETE too, so it reads
+    /// that range, not every dead entry before it.
     pub async fn delete_expired(
         &self,
-        rows: &[(OwnerKey, String)],
+        batch: &ExpiredBatch,
         now: DateTime<Utc>,
     ) -> Result<Vec<(OwnerKey, String, i64)>> {
+        let (rows, Some((first, last))) = (&batch.rows, &batch.range) else {
+            return Ok(vec![]);
+        };
         if rows.is_empty() {
             return Ok(vec![]);
         }
@@ -341,6 +384,8 @@ impl Tx {
             _ => {
                 let mut delete = scoped_delete::<variable::Entity>(self.tenant())
                     .filter(variable::Column::ExpiresAt.lte(now))
+                    .filter(expiry_key().gte(first.tuple()))
+                    .filter(expiry_key().lte(last.tuple()))
                     .filter(in_values(
                         backend,
                         &["scope", "owner_id", "name"],
@@ -386,30 +431,54 @@ impl Tx {
         Ok(removed)
     }
 
-    /// The janitor's next batch: up to `limit` variables past their expiry,
-    /// and their memories with their bot (to lock).
+    /// Up to `limit` expired rows, in the janitor's index order (expiry,
+    /// then key), after `after` (where the previous batch stopped): each
+    /// batch starts at its own place in the index instead of stepping over
+    /// the rows earlier batches deleted and PostgreSQL has not vacuumed yet.
     pub async fn expired_batch(
         &self,
         now: DateTime<Utc>,
         limit: u64,
-    ) -> Result<(BTreeMap<OwnerKey, BotId>, Vec<(OwnerKey, String)>)> {
-        let found: Vec<(String, uuid::Uuid, uuid::Uuid, String)> =
-            scoped::<variable::Entity>(self.tenant())
-                .filter(variable::Column::ExpiresAt.lte(now))
-                .select_only()
-                .columns([
-                    variable::Column::Scope,
-                    variable::Column::OwnerId,
-                    variable::Column::BotId,
-                    variable::Column::Name,
-                ])
-                .limit(limit)
-                .into_tuple()
-                .all(self.db())
-                .await?;
+        after: Option<&ExpiryCursor>,
+    ) -> Result<ExpiredBatch> {
+        let mut select =
+            scoped::<variable::Entity>(self.tenant()).filter(variable::Column::ExpiresAt.lte(now));
+        if let Some(after) = after {
+            select = select.filter(expiry_key().gt(after.tuple()));
+        }
+        let found: Vec<(DateTime<Utc>, String, uuid::Uuid, String, uuid::Uuid)> = select
+            .order_by_asc(variable::Column::ExpiresAt)
+            .order_by_asc(variable::Column::Scope)
+            .order_by_asc(variable::Column::OwnerId)
+            .order_by_asc(variable::Column::Name)
+            .select_only()
+            .columns([
+                variable::Column::ExpiresAt,
+                variable::Column::Scope,
+                variable::Column::OwnerId,
+                variable::Column::Name,
+                variable::Column::BotId,
+            ])
+            .limit(limit)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let cursor = |(expires_at, scope, owner_id, name, _): &(
+            DateTime<Utc>,
+            String,
+            uuid::Uuid,
+            String,
+            uuid::Uuid,
+        )| ExpiryCursor {
+            expires_at: *expires_at,
+            scope: scope.clone(),
+            owner_id: *owner_id,
+            name: name.clone(),
+        };
+        let range = found.first().map(cursor).zip(found.last().map(cursor));
         let mut owners = BTreeMap::new();
         let mut rows = Vec::with_capacity(found.len());
-        for (scope, owner_id, bot, name) in found {
+        for (_, scope, owner_id, name, bot) in found {
             let Some(scope) = Scope::parse(&scope) else {
                 continue;
             };
@@ -417,7 +486,11 @@ impl Tx {
             owners.insert(key, BotId(bot));
             rows.push((key, name));
         }
-        Ok((owners, rows))
+        Ok(ExpiredBatch {
+            owners,
+            rows,
+            range,
+        })
     }
 
     /// Locks several memories at once, in key order (the order every
