@@ -297,10 +297,10 @@ impl Store {
     pub async fn begin(&self, tenant: &TenantId) -> Result<Tx> {
         let asked = std::time::Instant::now();
         let (tx, gate) = self.open_write().await?;
+        crate::telemetry::db_acquired(asked.elapsed());
         if self.wall {
             rls::name_tenant(&tx, tenant.as_str()).await?;
         }
-        crate::telemetry::db_acquired(asked.elapsed());
         Ok(Tx {
             tx,
             tenant: tenant.clone(),
@@ -319,9 +319,10 @@ impl Store {
         rls::bind(&self.db, self.wall, tenant.as_str()).await
     }
 
-    /// The one path across tenants, by design: a write transaction that
-    /// sees every tenant's rows, for the janitor's claim of due tenants and
-    /// the event outbox's cleanup.
+    /// A write transaction that sees every tenant's due janitor schedule:
+    /// the janitor's claim of due tenants, one of the two paths across
+    /// tenants by design (the other, the outbox cleanup, is in `notify`).
+    /// Only the `tenants` and `event_outbox` policies let it through.
     async fn housekeeping(
         &self,
     ) -> Result<(
