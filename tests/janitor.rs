@@ -473,6 +473,24 @@ async fn a_replica_with_the_janitor_off_sweeps_nothing() {
     assert_eq!(ticks(&s).await, 0, "a dispatcher runs with the janitor off");
 }
 
+/// A bot of `tenant` with 20 variables expiring in a minute, and a
+/// schedule that keeps the tenant from being due until a test sets another.
+async fn seed_twenty_expiring(s: &TestServer, tenant: &str) {
+    let token = long_token(s, tenant);
+    let far = json!({ "i": { "janitorSchedule": "0 0 0 1 1 *" } });
+    s.ok(&token, SETTINGS, far).await;
+    let bot = s.create_bot(&token, "b").await;
+    let inputs: Vec<Value> = (0..20)
+        .map(|i| json!({ "ref": { "scope": "BOT", "botId": bot }, "name": format!("v{i}"), "value": i, "expiresIn": "1m" }))
+        .collect();
+    s.ok(
+        &token,
+        "mutation($i: [SetVariableInput!]!) { setVariables(inputs: $i) { version } }",
+        json!({ "i": inputs }),
+    )
+    .await;
+}
+
 /// Exactly once across replicas, with the race forced: one replica's sweep
 /// of a tenant is held mid-batch (the test holds that tenant's rows locked)
 /// while the other replica keeps ticking over due tenants with real work.
@@ -494,19 +512,7 @@ mod postgres_only {
         let b = a.replica(on).await;
         let tenants = ["held", "free1", "free2"];
         for tenant in tenants {
-            let token = long_token(&a, tenant);
-            let far = json!({ "i": { "janitorSchedule": "0 0 0 1 1 *" } });
-            a.ok(&token, SETTINGS, far).await;
-            let bot = a.create_bot(&token, "b").await;
-            let inputs: Vec<Value> = (0..20)
-                .map(|i| json!({ "ref": { "scope": "BOT", "botId": bot }, "name": format!("v{i}"), "value": i, "expiresIn": "1m" }))
-                .collect();
-            a.ok(
-                &token,
-                "mutation($i: [SetVariableInput!]!) { setVariables(inputs: $i) { version } }",
-                json!({ "i": inputs }),
-            )
-            .await;
+            seed_twenty_expiring(&a, tenant).await;
         }
         // Expired, but nobody is due until the schedules say so.
         for s in [&a, &b] {
@@ -616,19 +622,7 @@ mod postgres_only {
         .await;
         let tenants = ["held", "free1", "free2"];
         for tenant in tenants {
-            let token = long_token(&s, tenant);
-            let far = json!({ "i": { "janitorSchedule": "0 0 0 1 1 *" } });
-            s.ok(&token, SETTINGS, far).await;
-            let bot = s.create_bot(&token, "b").await;
-            let inputs: Vec<Value> = (0..20)
-                .map(|i| json!({ "ref": { "scope": "BOT", "botId": bot }, "name": format!("v{i}"), "value": i, "expiresIn": "1m" }))
-                .collect();
-            s.ok(
-                &token,
-                "mutation($i: [SetVariableInput!]!) { setVariables(inputs: $i) { version } }",
-                json!({ "i": inputs }),
-            )
-            .await;
+            seed_twenty_expiring(&s, tenant).await;
         }
         s.clock.advance(TimeDelta::minutes(2));
         let lock = sea_orm::Database::connect(&s.superuser_url())
