@@ -491,6 +491,23 @@ async fn seed_twenty_expiring(s: &TestServer, tenant: &str) {
     .await;
 }
 
+/// Locks every variable row of `tenant` until the returned transaction
+/// ends (keep the connection too): a sweep of it blocks there.
+async fn hold_rows_of(
+    s: &TestServer,
+    tenant: &str,
+) -> (sea_orm::DatabaseConnection, sea_orm::DatabaseTransaction) {
+    let lock = sea_orm::Database::connect(&s.superuser_url())
+        .await
+        .unwrap();
+    let held = sea_orm::TransactionTrait::begin(&lock).await.unwrap();
+    let sql = format!("SELECT 1 FROM variables WHERE tenant_id = '{tenant}' FOR UPDATE");
+    sea_orm::ConnectionTrait::execute_unprepared(&held, &sql)
+        .await
+        .unwrap();
+    (lock, held)
+}
+
 /// Exactly once across replicas, with the race forced: one replica's sweep
 /// of a tenant is held mid-batch (the test holds that tenant's rows locked)
 /// while the other replica keeps ticking over due tenants with real work.
@@ -523,16 +540,7 @@ mod postgres_only {
             a.ok(&long_token(&a, tenant), SETTINGS, every_10s).await;
         }
         // Hold the rows of "held": whichever replica claims it blocks there.
-        let lock = sea_orm::Database::connect(&a.superuser_url())
-            .await
-            .unwrap();
-        let held = sea_orm::TransactionTrait::begin(&lock).await.unwrap();
-        sea_orm::ConnectionTrait::execute_unprepared(
-            &held,
-            "SELECT 1 FROM variables WHERE tenant_id = 'held' FOR UPDATE",
-        )
-        .await
-        .unwrap();
+        let (_lock, held) = hold_rows_of(&a, "held").await;
 
         for s in [&a, &b] {
             s.clock.advance(TimeDelta::seconds(10));
@@ -625,16 +633,7 @@ mod postgres_only {
             seed_twenty_expiring(&s, tenant).await;
         }
         s.clock.advance(TimeDelta::minutes(2));
-        let lock = sea_orm::Database::connect(&s.superuser_url())
-            .await
-            .unwrap();
-        let held = sea_orm::TransactionTrait::begin(&lock).await.unwrap();
-        sea_orm::ConnectionTrait::execute_unprepared(
-            &held,
-            "SELECT 1 FROM variables WHERE tenant_id = 'held' FOR UPDATE",
-        )
-        .await
-        .unwrap();
+        let (_lock, held) = hold_rows_of(&s, "held").await;
         // "held" falls due first (every second, against every 10 s), so
         // one tick claims all three with "held" at the head.
         let every = |schedule: &str| json!({ "i": { "janitorSchedule": schedule } });

@@ -71,6 +71,15 @@ mod postgres_only {
         .unwrap();
     }
 
+    /// `sql`'s count in a transaction that names `tenant`.
+    async fn count_as(service: &DatabaseConnection, tenant: &str, sql: &str) -> i64 {
+        let tx = service.begin().await.unwrap();
+        name_tenant(&tx, tenant).await;
+        let n = count(&tx, sql).await;
+        tx.rollback().await.unwrap();
+        n
+    }
+
     #[tokio::test]
     async fn the_service_role_sees_and_writes_only_the_named_tenants_rows() {
         require_postgres();
@@ -106,14 +115,8 @@ mod postgres_only {
             assert_eq!(unscoped, 0, "{table}: an unscoped SELECT read rows");
 
             // `*` opens the two housekeeping tables only.
-            let tx = service.begin().await.unwrap();
-            name_tenant(&tx, "*").await;
-            let all = count(
-                &tx,
-                &format!("SELECT count(DISTINCT {column}) AS n FROM {table}"),
-            )
-            .await;
-            tx.rollback().await.unwrap();
+            let distinct = format!("SELECT count(DISTINCT {column}) AS n FROM {table}");
+            let all = count_as(&service, "*", &distinct).await;
             let expected = if HOUSEKEEPING_TABLES.contains(&table) {
                 2
             } else {
@@ -124,15 +127,14 @@ mod postgres_only {
                 "{table}: tenants seen with botmem.tenant = '*'"
             );
 
-            let tx = service.begin().await.unwrap();
-            name_tenant(&tx, "acme").await;
-            let others = count(
-                &tx,
-                &format!("SELECT count(*) AS n FROM {table} WHERE {column} <> 'acme'"),
+            let foreign = format!("SELECT count(*) AS n FROM {table} WHERE {column} <> 'acme'");
+            let others = count_as(&service, "acme", &foreign).await;
+            let own = count_as(
+                &service,
+                "acme",
+                &format!("SELECT count(*) AS n FROM {table}"),
             )
             .await;
-            let own = count(&tx, &format!("SELECT count(*) AS n FROM {table}")).await;
-            tx.rollback().await.unwrap();
             assert_eq!(others, 0, "{table}: acme read globex's rows");
             assert!(own > 0, "{table}: acme cannot read its own rows");
         }

@@ -446,7 +446,9 @@ impl Tx {
         if let Some(after) = after {
             select = select.filter(expiry_key().gt(after.tuple()));
         }
-        let found: Vec<(DateTime<Utc>, String, uuid::Uuid, String, uuid::Uuid)> = select
+        // (expires_at, scope, owner_id, name, bot_id)
+        type Found = (DateTime<Utc>, String, uuid::Uuid, String, uuid::Uuid);
+        let found: Vec<Found> = select
             .order_by_asc(variable::Column::ExpiresAt)
             .order_by_asc(variable::Column::Scope)
             .order_by_asc(variable::Column::OwnerId)
@@ -463,13 +465,7 @@ impl Tx {
             .into_tuple()
             .all(self.db())
             .await?;
-        let cursor = |(expires_at, scope, owner_id, name, _): &(
-            DateTime<Utc>,
-            String,
-            uuid::Uuid,
-            String,
-            uuid::Uuid,
-        )| ExpiryCursor {
+        let cursor = |(expires_at, scope, owner_id, name, _): &Found| ExpiryCursor {
             expires_at: *expires_at,
             scope: scope.clone(),
             owner_id: *owner_id,
