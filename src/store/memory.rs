@@ -11,7 +11,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef,
-    sea_query::{Expr, ExprTrait, OnConflict},
+    sea_query::{Expr, ExprTrait, OnConflict, SubQueryStatement},
 };
 
 use super::{Store, Tx, scoped, scoped_delete, scoped_update};
@@ -98,25 +98,10 @@ impl Store {
         let db = self.bound(tenant).await?;
         let owners: Vec<uuid::Uuid> = keys.iter().map(|k| k.owner_id).collect();
         let scopes: BTreeSet<&str> = keys.iter().map(|k| k.scope.as_str()).collect();
-        let rows = scoped::<memory::Entity>(tenant)
+        let memories = scoped::<memory::Entity>(tenant)
             .filter(memory::Column::OwnerId.is_in(owners))
-            .filter(memory::Column::Scope.is_in(scopes.iter().copied()))
-            .select_only()
-            .columns([
-                memory::Column::Scope,
-                memory::Column::OwnerId,
-                memory::Column::BotId,
-                memory::Column::Version,
-            ])
-            .column_as(variable::Column::Name, "name")
-            .column_as(variable::Column::Value, "value")
-            .column_as(variable::Column::Version, "variable_version")
-            .column_as(variable::Column::ExpiresAt, "expires_at")
-            .column_as(variable::Column::CreatedAt, "created_at")
-            .column_as(variable::Column::UpdatedAt, "updated_at")
-            .join(JoinType::LeftJoin, live_variables(now))
-            .order_by_asc(variable::Column::Name)
-            .into_model::<MemoryRow>()
+            .filter(memory::Column::Scope.is_in(scopes.iter().copied()));
+        let rows = with_variables(memories, live_variables(now))
             .all(&db)
             .await?;
         let mut found: BTreeMap<OwnerKey, (i64, Vec<Variable>)> =
@@ -133,22 +118,7 @@ impl Store {
                 continue;
             };
             entry.0 = row.version;
-            if let (Some(name), Some(value), Some(version), Some(created_at), Some(updated_at)) = (
-                row.name,
-                row.value,
-                row.variable_version,
-                row.created_at,
-                row.updated_at,
-            ) {
-                entry.1.push(Variable {
-                    name,
-                    value: value.0,
-                    version,
-                    expires_at: row.expires_at,
-                    created_at,
-                    updated_at,
-                });
-            }
+            entry.1.extend(row.variable());
         }
         Ok(found
             .into_iter()
@@ -182,9 +152,47 @@ struct MemoryRow {
     updated_at: Option<DateTime<Utc>>,
 }
 
-/// memories ⟕ variables of the same (tenant, scope, owner) that are live
-/// at `now` (rule 2).
-fn live_variables(now: DateTime<Utc>) -> RelationDef {
+impl MemoryRow {
+    /// The joined variable, if the memory has one here.
+    fn variable(self) -> Option<Variable> {
+        Some(Variable {
+            name: self.name?,
+            value: self.value?.0,
+            version: self.variable_version?,
+            expires_at: self.expires_at,
+            created_at: self.created_at?,
+            updated_at: self.updated_at?,
+        })
+    }
+}
+
+/// `memories` (filtered by the caller) ⟕ `variables` by `join`: one row per
+/// variable, or one with no variable for a memory that has none here.
+fn with_variables(
+    memories: sea_orm::Select<memory::Entity>,
+    join: RelationDef,
+) -> sea_orm::Selector<sea_orm::SelectModel<MemoryRow>> {
+    memories
+        .select_only()
+        .columns([
+            memory::Column::Scope,
+            memory::Column::OwnerId,
+            memory::Column::BotId,
+            memory::Column::Version,
+        ])
+        .column_as(variable::Column::Name, "name")
+        .column_as(variable::Column::Value, "value")
+        .column_as(variable::Column::Version, "variable_version")
+        .column_as(variable::Column::ExpiresAt, "expires_at")
+        .column_as(variable::Column::CreatedAt, "created_at")
+        .column_as(variable::Column::UpdatedAt, "updated_at")
+        .join(JoinType::LeftJoin, join)
+        .order_by_asc(variable::Column::Name)
+        .into_model::<MemoryRow>()
+}
+
+/// memories ⟕ variables of the same (tenant, scope, owner).
+fn variables_of_memory() -> sea_orm::RelationBuilder<memory::Entity, variable::Entity> {
     memory::Entity::belongs_to(variable::Entity)
         .from((
             memory::Column::TenantId,
@@ -196,10 +204,28 @@ fn live_variables(now: DateTime<Utc>) -> RelationDef {
             variable::Column::Scope,
             variable::Column::OwnerId,
         ))
+}
+
+/// The variables of a memory that are live at `now` (rule 2).
+fn live_variables(now: DateTime<Utc>) -> RelationDef {
+    variables_of_memory()
         .on_condition(move |_, right| {
             sea_orm::Condition::any()
                 .add(Expr::col((right.clone(), variable::Column::ExpiresAt)).is_null())
                 .add(Expr::col((right, variable::Column::ExpiresAt)).gt(now))
+        })
+        .into()
+}
+
+/// The variables of a memory, live or not: all, or those of `names`.
+fn stored_variables(names: Option<&[String]>) -> RelationDef {
+    let names = names.map(<[String]>::to_vec);
+    variables_of_memory()
+        .on_condition(move |_, right| match &names {
+            Some(names) => Expr::col((right, variable::Column::Name))
+                .is_in(names.iter().cloned())
+                .into(),
+            None => sea_orm::Condition::all().into(),
         })
         .into()
 }
@@ -216,12 +242,41 @@ impl Tx {
             .ok_or_else(|| Error::internal("memory row vanished under lock"))
     }
 
-    /// Rows of the memory (live or not): all, or only the names given.
-    pub async fn load_memory(
+    /// Locks the memory (creating its row at version 0) and loads its rows
+    /// (live or not: all, or only the names given): its version and rows.
+    /// SQLite's IMMEDIATE transaction already holds the only write lock, so
+    /// one joined read there sees the latest rows. PostgreSQL needs the lock
+    /// first and the rows in a statement after it: a statement that waited
+    /// for the lock still reads the rows of the snapshot it started with.
+    pub async fn lock_and_load(
         &self,
         key: OwnerKey,
+        bot: BotId,
         names: Option<&[String]>,
-    ) -> Result<Vec<Variable>> {
+        now: DateTime<Utc>,
+    ) -> Result<(i64, Vec<Variable>)> {
+        if self.db().get_database_backend() == sea_orm::DbBackend::Sqlite {
+            let memory = of_owner::<memory::Entity>(
+                self.tenant(),
+                key,
+                memory::Column::Scope,
+                memory::Column::OwnerId,
+            );
+            let rows = with_variables(memory, stored_variables(names))
+                .all(self.db())
+                .await?;
+            if let Some(version) = rows.first().map(|r| r.version) {
+                return Ok((
+                    version,
+                    rows.into_iter().filter_map(MemoryRow::variable).collect(),
+                ));
+            }
+        }
+        let version = self.lock_memory(key, bot, now).await?;
+        Ok((version, self.load_memory(key, names).await?))
+    }
+
+    async fn load_memory(&self, key: OwnerKey, names: Option<&[String]>) -> Result<Vec<Variable>> {
         let mut select = of_owner::<variable::Entity>(
             self.tenant(),
             key,
@@ -240,9 +295,9 @@ impl Tx {
     }
 
     /// Writes what the operations changed, whatever the number of memories,
-    /// in a fixed number of statements: the deleted rows, the written rows,
-    /// and the version step of each memory the model says changed. The
-    /// model steps a changed memory exactly once per operation
+    /// in one round trip ([`in_one_round_trip`]): the deleted rows, the
+    /// written rows, and the version step of each memory the model says
+    /// changed. The model steps a changed memory exactly once per operation
     /// ([`OwnerMemory::new_version`]), and the rows are locked, so one
     /// `version + 1` over all of them writes the model's versions (a CASE
     /// of absolute versions made janitor batches ~25% slower on PostgreSQL).
@@ -282,14 +337,15 @@ impl Tx {
                 stepped.push(vec![key.scope.as_str().into(), key.owner_id.into()]);
             }
         }
+        let mut statements: Vec<SubQueryStatement> = vec![];
         if !deletes.is_empty() {
-            scoped_delete::<variable::Entity>(self.tenant())
+            let delete = scoped_delete::<variable::Entity>(self.tenant())
                 .filter(in_values(backend, &["scope", "owner_id", "name"], deletes))
-                .exec(self.db())
-                .await?;
+                .into_query();
+            statements.push(delete.into());
         }
         if !writes.is_empty() {
-            variable::Entity::insert_many(writes)
+            let upsert = variable::Entity::insert_many(writes)
                 .on_conflict(
                     OnConflict::columns([
                         variable::Column::TenantId,
@@ -306,10 +362,16 @@ impl Tx {
                     ])
                     .to_owned(),
                 )
-                .exec(self.db())
-                .await?;
+                .into_query();
+            statements.push(upsert.into());
         }
-        self.step_versions(stepped, now).await
+        if !stepped.is_empty() {
+            statements.push(self.step_versions(stepped, now).into());
+        }
+        if let Some(statement) = in_one_round_trip(backend, statements) {
+            self.db().execute_raw(statement).await?;
+        }
+        Ok(())
     }
 
     /// Fails with `QUOTA_EXCEEDED` when one of these memories (written in
@@ -337,14 +399,11 @@ impl Tx {
     }
 
     /// `version + 1` for each memory of `owners` (`[scope, owner_id]` values), locked by the caller.
-    async fn step_versions(
+    fn step_versions(
         &self,
         owners: Vec<Vec<sea_orm::Value>>,
         now: DateTime<Utc>,
-    ) -> Result<()> {
-        if owners.is_empty() {
-            return Ok(());
-        }
+    ) -> sea_orm::sea_query::UpdateStatement {
         let backend = self.db().get_database_backend();
         scoped_update::<memory::Entity>(self.tenant())
             .col_expr(
@@ -353,9 +412,7 @@ impl Tx {
             )
             .col_expr(memory::Column::UpdatedAt, Expr::value(now))
             .filter(in_values(backend, &["scope", "owner_id"], owners))
-            .exec(self.db())
-            .await?;
-        Ok(())
+            .into_query()
     }
 
     /// The janitor's batch, set-wise: deletes those of `rows` (variables
@@ -423,11 +480,14 @@ impl Tx {
             })
             .collect();
         let stepped: BTreeSet<OwnerKey> = removed.iter().map(|(k, _, _)| *k).collect();
-        let owners = stepped
-            .iter()
-            .map(|k| vec![k.scope.as_str().into(), k.owner_id.into()])
-            .collect();
-        self.step_versions(owners, now).await?;
+        if !stepped.is_empty() {
+            let owners = stepped
+                .iter()
+                .map(|k| vec![k.scope.as_str().into(), k.owner_id.into()])
+                .collect();
+            let step = self.step_versions(owners, now);
+            self.db().execute(&step).await?;
+        }
         Ok(removed)
     }
 
@@ -555,6 +615,56 @@ impl Tx {
                 ))
             })
             .collect())
+    }
+}
+
+/// Data-changing statements sent as one: on PostgreSQL the last is the
+/// main statement and the others its `WITH` clauses (PostgreSQL runs every
+/// data-changing `WITH` clause, on one snapshot: the statements must touch
+/// different rows, as a save's deletes, upserts and version steps do); on
+/// SQLite, which has no such clauses, one string of statements (sqlx binds
+/// the `?` of each in turn, and runs them all in one call to its worker
+/// thread). Each statement saved is a round trip fewer per write.
+fn in_one_round_trip(
+    backend: sea_orm::DbBackend,
+    mut statements: Vec<SubQueryStatement>,
+) -> Option<sea_orm::Statement> {
+    let last = statements.pop()?;
+    if backend == sea_orm::DbBackend::Sqlite {
+        let (mut sql, mut values) = (String::new(), vec![]);
+        for statement in statements.into_iter().chain([last]) {
+            let built = build_sub_query(backend, statement);
+            sql.push_str(&built.sql);
+            sql.push_str(";\n");
+            values.extend(built.values.map(|v| v.0).unwrap_or_default());
+        }
+        return Some(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ));
+    }
+    let mut with = sea_orm::sea_query::WithClause::new();
+    for (i, statement) in statements.into_iter().enumerate() {
+        with.cte(
+            sea_orm::sea_query::CommonTableExpression::new()
+                .query(statement)
+                .table_name(format!("step{i}"))
+                .to_owned(),
+        );
+    }
+    let query = with.query(last);
+    Some(backend.build(&query))
+}
+
+fn build_sub_query(
+    backend: sea_orm::DbBackend,
+    statement: SubQueryStatement,
+) -> sea_orm::Statement {
+    match statement {
+        SubQueryStatement::SelectStatement(s) => backend.build(&s),
+        SubQueryStatement::InsertStatement(s) => backend.build(&s),
+        SubQueryStatement::UpdateStatement(s) => backend.build(&s),
+        SubQueryStatement::DeleteStatement(s) => backend.build(&s),
+        SubQueryStatement::WithStatement(s) => backend.build(&s),
     }
 }
 

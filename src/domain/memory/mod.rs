@@ -263,8 +263,9 @@ impl App {
         let mut tx = self.store.begin(&auth.tenant).await?;
         let mut memories = Memories::new();
         for (key, (target, names)) in &loads {
-            let version = tx.lock_memory(*key, target.bot.id, now).await?;
-            let rows = tx.load_memory(*key, names.as_deref()).await?;
+            let (version, rows) = tx
+                .lock_and_load(*key, target.bot.id, names.as_deref(), now)
+                .await?;
             memories.insert(
                 *key,
                 OwnerMemory::new(*key, target.bot.id, version, rows, now),
