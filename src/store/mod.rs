@@ -7,6 +7,7 @@
 //! publishes the events staged on it after it commits ([`EventBus`]).
 mod bots;
 mod bus;
+mod conn;
 mod conversations;
 mod facts;
 mod janitor;
@@ -24,8 +25,8 @@ use std::time::Duration;
 use entity::TenantScoped;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ColumnTrait, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DeleteMany,
-    QueryFilter, Select, SqliteTransactionMode, TransactionOptions, TransactionTrait, UpdateMany,
+    ColumnTrait, ConnectOptions, Database, DatabaseConnection, DeleteMany, QueryFilter, Select,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait, UpdateMany,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -63,7 +64,7 @@ pub struct Store {
 /// only if, it commits. It holds the process's SQLite write gate (if any)
 /// until it commits or is dropped (rolled back).
 pub struct Tx {
-    tx: DatabaseTransaction,
+    tx: conn::Conn<'static>,
     tenant: TenantId,
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
     events: Vec<Event>,
@@ -106,7 +107,7 @@ impl Tx {
         self.events.push(Event::Forget(fact));
     }
 
-    fn db(&self) -> &DatabaseTransaction {
+    fn db(&self) -> &conn::Conn<'static> {
         &self.tx
     }
 }
@@ -296,11 +297,8 @@ impl Store {
     /// when it tries to upgrade while another writer holds it.
     pub async fn begin(&self, tenant: &TenantId) -> Result<Tx> {
         let asked = std::time::Instant::now();
-        let (tx, gate) = self.open_write().await?;
+        let (tx, gate) = self.open_write(tenant.as_str()).await?;
         crate::telemetry::db_acquired(asked.elapsed());
-        if self.wall {
-            rls::name_tenant(&tx, tenant.as_str()).await?;
-        }
         Ok(Tx {
             tx,
             tenant: tenant.clone(),
@@ -315,7 +313,7 @@ impl Store {
 
     /// A connection for `tenant`'s reads (and the few writes made outside a
     /// [`Tx`], which end with [`rls::finish`]): behind the wall when it is up.
-    async fn bound(&self, tenant: &TenantId) -> Result<sea_orm::DatabaseExecutor<'_>> {
+    async fn bound(&self, tenant: &TenantId) -> Result<conn::Conn<'_>> {
         rls::bind(&self.db, self.wall, tenant.as_str()).await
     }
 
@@ -326,26 +324,27 @@ impl Store {
     async fn housekeeping(
         &self,
     ) -> Result<(
-        DatabaseTransaction,
+        conn::Conn<'static>,
         Option<tokio::sync::OwnedMutexGuard<()>>,
     )> {
-        let (tx, gate) = self.open_write().await?;
-        if self.wall {
-            rls::name_tenant(&tx, rls::ALL_TENANTS).await?;
-        }
-        Ok((tx, gate))
+        self.open_write(rls::ALL_TENANTS).await
     }
 
+    /// A write transaction whose statements see `tenant`'s rows (where
+    /// row-level security is up): on PostgreSQL its `BEGIN` names the
+    /// tenant in the same round trip; on SQLite it holds the write gate.
     async fn open_write(
         &self,
+        tenant: &str,
     ) -> Result<(
-        DatabaseTransaction,
+        conn::Conn<'static>,
         Option<tokio::sync::OwnedMutexGuard<()>>,
     )> {
-        let gate = match &self.write_gate {
-            Some(gate) => Some(gate.clone().lock_owned().await),
-            None => None,
+        let Some(gate) = &self.write_gate else {
+            let tx = conn::PgTx::begin(&self.db, self.wall.then_some(tenant)).await?;
+            return Ok((conn::Conn::Pg(tx), None));
         };
+        let gate = gate.clone().lock_owned().await;
         let tx = self
             .db
             .begin_with_options(TransactionOptions {
@@ -353,7 +352,7 @@ impl Store {
                 ..Default::default()
             })
             .await?;
-        Ok((tx, gate))
+        Ok((conn::Conn::Sea(tx), Some(gate)))
     }
 }
 

@@ -8,8 +8,8 @@ use std::{sync::Arc, time::Duration};
 
 use entity::event_outbox;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, Statement,
     sea_query::{Expr, ExprTrait},
     sqlx::postgres::{PgListener, PgNotification},
 };
@@ -44,7 +44,7 @@ enum Notice {
 /// in order; an event too large for one notification goes to the outbox.
 /// Each event is serialized once and notifications are assembled from the
 /// pieces ([`HEAD`], [`TAIL`]).
-pub(super) async fn send(tx: &DatabaseTransaction, events: &[Event]) -> Result<()> {
+pub(super) async fn send(tx: &impl ConnectionTrait, events: &[Event]) -> Result<()> {
     let mut pending: Vec<String> = vec![];
     let mut pending_bytes = HEAD.len() + TAIL.len();
     for event in events {
@@ -68,7 +68,7 @@ pub(super) async fn send(tx: &DatabaseTransaction, events: &[Event]) -> Result<(
 const HEAD: &str = r#"{"Events":["#;
 const TAIL: &str = "]}";
 
-async fn flush(tx: &DatabaseTransaction, pending: &mut Vec<String>) -> Result<()> {
+async fn flush(tx: &impl ConnectionTrait, pending: &mut Vec<String>) -> Result<()> {
     if !pending.is_empty() {
         notify(tx, format!("{HEAD}{}{TAIL}", pending.join(","))).await?;
         pending.clear();
@@ -78,7 +78,7 @@ async fn flush(tx: &DatabaseTransaction, pending: &mut Vec<String>) -> Result<()
 
 /// `payload`: a JSON array of events.
 async fn via_outbox(
-    tx: &DatabaseTransaction,
+    tx: &impl ConnectionTrait,
     tenant: Option<TenantId>,
     payload: String,
 ) -> Result<()> {
@@ -98,7 +98,7 @@ async fn via_outbox(
     notify(tx, notice).await
 }
 
-async fn notify(tx: &DatabaseTransaction, payload: String) -> Result<()> {
+async fn notify(tx: &impl ConnectionTrait, payload: String) -> Result<()> {
     tx.execute_raw(Statement::from_sql_and_values(
         tx.get_database_backend(),
         "SELECT pg_notify($1, $2)",

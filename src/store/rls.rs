@@ -7,9 +7,9 @@
 //! `botmem.tenant`, and refuses to write any other. A query that forgot
 //! its filter reads nothing, instead of everyone's rows.
 //!
-//! - A [`super::Tx`] names its tenant first, with `set_config(…, true)`
-//!   (`SET LOCAL`), so the name ends with the transaction and never
-//!   leaks to the pool's next user.
+//! - A [`super::Tx`] names its tenant with `set_config(…, true)` (`SET
+//!   LOCAL`) in its `BEGIN` message ([`PgTx`]), so the name ends with the
+//!   transaction and never leaks to the pool's next user.
 //! - Reads and the few writes outside a `Tx` go through [`bind`]: with the
 //!   wall up, a short transaction that names the tenant; without it, the
 //!   pool itself.
@@ -25,27 +25,15 @@
 //! Superusers and `BYPASSRLS` roles pass through any policy: the service
 //! warns when it connects as one ([`apply`]).
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbBackend,
-    Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+use super::conn::{Conn, PgTx};
 
 use crate::error::Result;
 
 /// The value of `botmem.tenant` that shows every tenant's rows. Never a
 /// tenant id: those are letters, digits, `-`, `_` and `.`.
 pub(super) const ALL_TENANTS: &str = "*";
-
-/// Names the tenant whose rows the rest of `tx` may see and write.
-pub(super) async fn name_tenant(tx: &DatabaseTransaction, tenant: &str) -> Result<()> {
-    tx.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT set_config('botmem.tenant', $1, true)",
-        [tenant.into()],
-    ))
-    .await?;
-    Ok(())
-}
 
 /// A connection for one tenant's statements outside a `Tx`: a transaction
 /// that named the tenant when the wall is up, the pool otherwise. Reads
@@ -55,21 +43,16 @@ pub(super) async fn bind<'a>(
     db: &'a DatabaseConnection,
     wall: bool,
     tenant: &str,
-) -> Result<DatabaseExecutor<'a>> {
+) -> Result<Conn<'a>> {
     if !wall {
-        return Ok(DatabaseExecutor::Connection(db));
+        return Ok(Conn::Pool(db));
     }
-    let tx = db.begin().await?;
-    name_tenant(&tx, tenant).await?;
-    Ok(DatabaseExecutor::OwnedTransaction(tx))
+    Ok(Conn::Pg(PgTx::begin(db, Some(tenant)).await?))
 }
 
 /// Commits what was written through [`bind`].
-pub(super) async fn finish(db: DatabaseExecutor<'_>) -> Result<()> {
-    if let DatabaseExecutor::OwnedTransaction(tx) = db {
-        tx.commit().await?;
-    }
-    Ok(())
+pub(super) async fn finish(db: Conn<'_>) -> Result<()> {
+    db.commit().await
 }
 
 /// Makes the tables' `FORCE ROW LEVEL SECURITY` follow the setting (the
