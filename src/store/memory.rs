@@ -629,19 +629,25 @@ fn in_one_round_trip(
     backend: sea_orm::DbBackend,
     mut statements: Vec<SubQueryStatement>,
 ) -> Option<sea_orm::Statement> {
-    let last = statements.pop()?;
-    if backend == sea_orm::DbBackend::Sqlite {
-        let (mut sql, mut values) = (String::new(), vec![]);
-        for statement in statements.into_iter().chain([last]) {
-            let built = build_sub_query(backend, statement);
-            sql.push_str(&built.sql);
-            sql.push_str(";\n");
-            values.extend(built.values.map(|v| v.0).unwrap_or_default());
-        }
+    if backend == sea_orm::DbBackend::Sqlite && !statements.is_empty() {
+        let built: Vec<sea_orm::Statement> = statements
+            .into_iter()
+            .map(|s| build_sub_query(backend, s))
+            .collect();
+        let sql = built
+            .iter()
+            .map(|b| b.sql.as_str())
+            .collect::<Vec<_>>()
+            .join(";\n");
+        let values: Vec<sea_orm::Value> = built
+            .into_iter()
+            .flat_map(|b| b.values.map(|v| v.0).unwrap_or_default())
+            .collect();
         return Some(sea_orm::Statement::from_sql_and_values(
             backend, sql, values,
         ));
     }
+    let last = statements.pop()?;
     let mut with = sea_orm::sea_query::WithClause::new();
     for (i, statement) in statements.into_iter().enumerate() {
         with.cte(
