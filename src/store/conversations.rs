@@ -106,7 +106,7 @@ impl Tx {
     /// channel and external id) and inserts the conversation, with its
     /// prefilled memory.
     pub async fn start_conversation(
-        &self,
+        &mut self,
         selector: &UserSelector,
         mut draft: Conversation,
         prefill: Option<&crate::model::OwnerMemory>,

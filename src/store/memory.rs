@@ -296,13 +296,14 @@ impl Tx {
 
     /// Writes what the operations changed, whatever the number of memories,
     /// in one round trip ([`in_one_round_trip`]): the deleted rows, the
-    /// written rows, and the version step of each memory the model says
-    /// changed. The model steps a changed memory exactly once per operation
+    /// written rows, the version step of each memory the model says
+    /// changed and, on PostgreSQL, the notification of the events staged
+    /// so far (stage them first: the commit then has nothing left to send). The model steps a changed memory exactly once per operation
     /// ([`OwnerMemory::new_version`]), and the rows are locked, so one
     /// `version + 1` over all of them writes the model's versions (a CASE
     /// of absolute versions made janitor batches ~25% slower on PostgreSQL).
     pub async fn save_memories<'a>(
-        &self,
+        &mut self,
         memories: impl IntoIterator<Item = &'a OwnerMemory>,
         now: DateTime<Utc>,
     ) -> Result<()> {
@@ -367,6 +368,11 @@ impl Tx {
         }
         if !stepped.is_empty() {
             statements.push(self.step_versions(stepped, now).into());
+        }
+        if !statements.is_empty()
+            && let Some(notification) = self.take_notification()?
+        {
+            statements.push(notification.into());
         }
         if let Some(statement) = in_one_round_trip(backend, statements) {
             self.db().execute_raw(statement).await?;

@@ -68,6 +68,8 @@ pub struct Tx {
     tenant: TenantId,
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
     events: Vec<Event>,
+    /// How many of `events` a write already sent (PostgreSQL).
+    notified: usize,
     bus: EventBus,
     facts: std::sync::Arc<facts::Facts>,
     relayed: bool,
@@ -91,8 +93,8 @@ impl Tx {
     /// process forgets the cached facts the transaction changed at once,
     /// before the caller answers.
     pub async fn commit(self) -> Result<()> {
-        if self.relayed && !self.events.is_empty() {
-            notify::send(&self.tx, &self.events).await?;
+        if self.relayed && self.events.len() > self.notified {
+            notify::send(&self.tx, &self.events[self.notified..]).await?;
         }
         self.tx.commit().await?;
         self.facts.apply(&self.events);
@@ -100,6 +102,21 @@ impl Tx {
             self.bus.publish(self.events);
         }
         Ok(())
+    }
+
+    /// On PostgreSQL, the statement that sends the events staged so far
+    /// and not yet sent, for a write to carry in its own round trip (they
+    /// still reach listeners only if the transaction commits); `None` on
+    /// SQLite, or when they need more than one notification.
+    fn take_notification(&mut self) -> Result<Option<sea_orm::sea_query::SelectStatement>> {
+        if !self.relayed || self.events.len() == self.notified {
+            return Ok(None);
+        }
+        let statement = notify::in_one_notification(&self.events[self.notified..])?;
+        if statement.is_some() {
+            self.notified = self.events.len();
+        }
+        Ok(statement)
     }
 
     /// Stages the news that a cached fact changed (see [`facts`]).
@@ -309,6 +326,7 @@ impl Store {
             tenant: tenant.clone(),
             _gate: gate,
             events: vec![],
+            notified: 0,
             bus: self.bus.clone(),
             facts: self.facts.clone(),
             relayed: self.relayed,

@@ -64,6 +64,29 @@ pub(super) async fn send(tx: &impl ConnectionTrait, events: &[Event]) -> Result<
     flush(tx, &mut pending).await
 }
 
+/// `events` as the statement that sends them in one notification, if they
+/// fit in one: a write can then carry them in its own round trip
+/// (`Tx::save_memories`). `None` when they need more (the commit sends them).
+pub(super) fn in_one_notification(
+    events: &[Event],
+) -> Result<Option<sea_orm::sea_query::SelectStatement>> {
+    let mut pieces = Vec::with_capacity(events.len());
+    let mut bytes = HEAD.len() + TAIL.len();
+    for event in events {
+        let json = serde_json::to_string(event).map_err(Error::internal)?;
+        bytes += json.len() + 1;
+        if bytes > MAX_NOTIFY_BYTES {
+            return Ok(None);
+        }
+        pieces.push(json);
+    }
+    let payload = format!("{HEAD}{}{TAIL}", pieces.join(","));
+    let call = sea_orm::sea_query::Func::cust("pg_notify").args([CHANNEL.into(), payload.into()]);
+    Ok(Some(
+        sea_orm::sea_query::Query::select().expr(call).to_owned(),
+    ))
+}
+
 /// The JSON of `Notice::Events` around already serialized events.
 const HEAD: &str = r#"{"Events":["#;
 const TAIL: &str = "]}";

@@ -315,10 +315,11 @@ impl App {
             touched.push(conversation);
         }
         let result = op(&mut memories)?;
-        tx.save_memories(memories.values(), now).await?;
+        // Staged before the save, which then carries their notification.
         tx.stage(change_announcements(
             auth, &memories, &touched, activity, now,
         ));
+        tx.save_memories(memories.values(), now).await?;
         // Checked last, with the events already staged: a transaction that
         // fails this late must announce nothing (rule 5, tests/events.rs).
         if matches!(activity, Activity::Touch) {
