@@ -225,7 +225,7 @@ fn stored_variables(names: Option<&[String]>) -> RelationDef {
             Some(names) => Expr::col((right, variable::Column::Name))
                 .is_in(names.iter().cloned())
                 .into(),
-            None => sea_orm::Condition::all().into(),
+            None => sea_orm::Condition::all(),
         })
         .into()
 }
