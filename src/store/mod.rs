@@ -47,6 +47,8 @@ pub struct Store {
     /// order, instead of sleeping in SQLite's busy handler (which made the
     /// p99 of writes under contention ~180 ms).
     write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// Writers queued at `write_gate` now (see [`Store::writers_waiting`]).
+    waiting_writers: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// Where committed events go: straight onto `bus` on SQLite (one
     /// process), through NOTIFY and every replica's relay on PostgreSQL.
     bus: EventBus,
@@ -203,11 +205,21 @@ impl Store {
             facts: std::sync::Arc::new(facts::Facts::new()),
             migrated: Default::default(),
             write_gate: config.is_sqlite().then(Default::default),
+            waiting_writers: Default::default(),
             bus: EventBus::new(config.event_buffer),
             relayed: !config.is_sqlite(),
             wall,
             quotas: quotas(config),
         })
+    }
+
+    /// Whether writers of this process are queued for SQLite's one write
+    /// lock (never on PostgreSQL): the janitor then takes smaller batches,
+    /// so live writes wait less behind it.
+    pub fn writers_waiting(&self) -> bool {
+        self.waiting_writers
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
     }
 
     /// The bus subscribers listen to.
@@ -367,7 +379,10 @@ impl Store {
             let tx = conn::PgTx::begin(&self.db, self.wall.then_some(tenant)).await?;
             return Ok((conn::Conn::Pg(tx), None));
         };
-        let gate = gate.clone().lock_owned().await;
+        let gate = {
+            let _queued = Queued::join(&self.waiting_writers);
+            gate.clone().lock_owned().await
+        };
         let tx = self
             .db
             .begin_with_options(TransactionOptions {
@@ -376,6 +391,23 @@ impl Store {
             })
             .await?;
         Ok((conn::Conn::Sea(tx), Some(gate)))
+    }
+}
+
+/// One writer counted in a queue for as long as it waits, however that
+/// ends (a dropped request stops waiting too).
+struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn join(queue: &'a std::sync::atomic::AtomicUsize) -> Queued<'a> {
+        queue.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Queued(queue)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
