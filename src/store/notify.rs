@@ -80,7 +80,7 @@ pub(super) fn in_one_notification(
         }
         pieces.push(json);
     }
-    let payload = format!("{HEAD}{}{TAIL}", pieces.join(","));
+    let payload = events_notice(&pieces);
     let call = sea_orm::sea_query::Func::cust("pg_notify").args([CHANNEL.into(), payload.into()]);
     Ok(Some(
         sea_orm::sea_query::Query::select().expr(call).to_owned(),
@@ -91,9 +91,14 @@ pub(super) fn in_one_notification(
 const HEAD: &str = r#"{"Events":["#;
 const TAIL: &str = "]}";
 
+/// `Notice::Events` of events serialized one by one, without parsing them again.
+fn events_notice(events: &[String]) -> String {
+    format!("{HEAD}{}{TAIL}", events.join(","))
+}
+
 async fn flush(tx: &impl ConnectionTrait, pending: &mut Vec<String>) -> Result<()> {
     if !pending.is_empty() {
-        notify(tx, format!("{HEAD}{}{TAIL}", pending.join(","))).await?;
+        notify(tx, events_notice(pending)).await?;
         pending.clear();
     }
     Ok(())
@@ -266,7 +271,7 @@ mod tests {
             .iter()
             .map(|e| serde_json::to_string(e).unwrap())
             .collect();
-        let assembled = format!("{HEAD}{}{TAIL}", parts.join(","));
+        let assembled = events_notice(&parts);
         let expected = serde_json::to_string(&Notice::Events(events.to_vec())).unwrap();
         assert_eq!(assembled, expected);
     }
