@@ -99,6 +99,22 @@ fn describe() {
         "botmem_jwks_fetches_total",
         "Fetches of BOTMEM_JWT_JWKS_URL by outcome (ok, error)"
     );
+    describe_gauge!(
+        "botmem_write_queue",
+        "Memory writes waiting for their tenant's next group commit"
+    );
+    describe_gauge!(
+        "botmem_write_groups_in_flight",
+        "Group commits under way (at most one per tenant)"
+    );
+    describe_counter!(
+        "botmem_write_groups_total",
+        "Group commits by outcome (committed; alone: it could not commit and its writes ran alone)"
+    );
+    describe_counter!(
+        "botmem_write_group_writes_total",
+        "Memory writes of group commits by outcome (committed; refused: the write failed on its own or its caller left; alone)"
+    );
     describe_histogram!(
         "botmem_db_acquire_seconds",
         metrics::Unit::Seconds,
@@ -200,6 +216,20 @@ pub fn db_pool(in_use: u32, idle: u32) {
 pub fn jwks_fetched(ok: bool) {
     let outcome = if ok { "ok" } else { "error" };
     counter!("botmem_jwks_fetches_total", "outcome" => outcome).increment(1);
+}
+
+/// Writes queued for a group commit, and group commits under way.
+pub fn write_groups(queued: usize, in_flight: usize) {
+    gauge!("botmem_write_queue").set(queued as f64);
+    gauge!("botmem_write_groups_in_flight").set(in_flight as f64);
+}
+
+/// A group commit ended: `committed` or `alone`, with its writes by outcome.
+pub fn write_group_ended(outcome: &'static str, writes: [(&'static str, usize); 3]) {
+    counter!("botmem_write_groups_total", "outcome" => outcome).increment(1);
+    for (outcome, n) in writes {
+        counter!("botmem_write_group_writes_total", "outcome" => outcome).increment(n as u64);
+    }
 }
 
 pub fn db_acquired(took: Duration) {

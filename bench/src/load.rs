@@ -199,3 +199,27 @@ pub async fn get_status(addr: SocketAddr, path: &str) -> Option<u16> {
     let response = sender.send_request(request).await.ok()?;
     Some(response.status().as_u16())
 }
+
+/// The value of one `/metrics` series (0 when absent or unreachable).
+pub async fn metric(addr: SocketAddr, series: &str) -> f64 {
+    let Ok(mut sender) = connect(addr).await else {
+        return 0.0;
+    };
+    let Ok(request) = Request::get("/metrics")
+        .header("host", addr.to_string())
+        .body(Full::new(Bytes::new()))
+    else {
+        return 0.0;
+    };
+    let Ok(response) = sender.send_request(request).await else {
+        return 0.0;
+    };
+    let Ok(body) = response.into_body().collect().await else {
+        return 0.0;
+    };
+    String::from_utf8_lossy(&body.to_bytes())
+        .lines()
+        .filter_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .find_map(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}

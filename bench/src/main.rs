@@ -208,6 +208,17 @@ async fn run_database(
     let first = Server::start(&binary, &database.url, settings).await;
     let seeded = workloads::seed(first.addr, &token).await;
     first.stop().await;
+    if kind.starts_with("postgres") {
+        // The statistics autovacuum gathers within a minute of the seed
+        // (as it does for any table that grows): without them PostgreSQL
+        // takes every table for empty and plans a multi-key read as a
+        // scan of the tenant's rows.
+        let db = Database::connect(&database.superuser_url)
+            .await
+            .expect("PostgreSQL");
+        db.execute_unprepared("ANALYZE").await.expect("ANALYZE");
+        db.close().await.ok();
+    }
     // Cold start on an existing, migrated database.
     let server = Server::start(&binary, &database.url, settings).await;
     let rss_started_mb = server.rss() as f64 / 1e6;
@@ -228,8 +239,11 @@ async fn run_database(
                 body.clone(),
             )
             .await;
+            let groups = group_totals(server.addr).await;
             let (cpu, db_cpu) = (server.cpu(), server::postgres_cpu());
             let mut outcome = load::run(server.addr, &token, connections, secs, body).await;
+            let grouped = group_totals(server.addr).await;
+            let group_size = (grouped.1 - groups.1) / (grouped.0 - groups.0);
             let cpu = server.cpu().saturating_sub(cpu);
             let db_cpu = server::postgres_cpu().saturating_sub(db_cpu);
             let requests = outcome.requests.max(1) as f64;
@@ -251,9 +265,17 @@ async fn run_database(
                 cpu_per_request_ms: per_request(cpu),
                 db_cpu_per_request_ms: kind.starts_with("postgres").then(|| per_request(db_cpu)),
                 rss_mb: server.rss() as f64 / 1e6,
-                note: baseline.map_or(String::new(), |b| {
-                    format!("pgbench p50 {:.2} ms, p99 {:.2} ms", b.p50_ms, b.p99_ms)
-                }),
+                note: [
+                    baseline
+                        .map(|b| format!("pgbench p50 {:.2} ms, p99 {:.2} ms", b.p50_ms, b.p99_ms)),
+                    group_size
+                        .is_finite()
+                        .then(|| format!("{group_size:.1} writes per group commit")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; "),
             };
             if let Some(e) = &outcome.first_error {
                 eprintln!(
@@ -313,6 +335,18 @@ async fn run_database(
     server.stop().await;
     database.remove().await;
     process
+}
+
+/// Committed group commits and the writes they committed so far.
+async fn group_totals(addr: std::net::SocketAddr) -> (f64, f64) {
+    (
+        load::metric(addr, "botmem_write_groups_total{outcome=\"committed\"}").await,
+        load::metric(
+            addr,
+            "botmem_write_group_writes_total{outcome=\"committed\"}",
+        )
+        .await,
+    )
 }
 
 /// Each workload's rate with row-level security on, as a ratio of the

@@ -33,6 +33,8 @@ pub struct App {
     clock: Clock,
     janitor: JanitorSettings,
     templates: TemplateLimits,
+    /// The writes waiting for their tenant's next group commit.
+    groups: std::sync::Arc<memory::Groups>,
 }
 
 impl App {
@@ -42,6 +44,7 @@ impl App {
             clock,
             janitor: JanitorSettings::default(),
             templates: TemplateLimits::default(),
+            groups: Default::default(),
         }
     }
 

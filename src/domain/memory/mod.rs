@@ -3,10 +3,12 @@
 //! both owned by the conversation. Every write goes through
 //! [`App::mutate`], which applies the rules in [`state`] inside one
 //! transaction and announces the changes after it commits.
+mod group;
 mod ops;
 
 use crate::model::*;
 
+pub(crate) use group::Groups;
 pub(crate) use ops::object_entries;
 
 use std::collections::BTreeMap;
@@ -20,6 +22,7 @@ use crate::{
     model::{Auth, Capability},
     model::{BotId, ConversationId, UserId},
     model::{ConversationEvent, ConversationEventKind, Event, MemoryEvent},
+    store::Tx,
 };
 
 /// Which memory, as a client names it.
@@ -221,7 +224,7 @@ impl App {
         auth: &Auth,
         target: Target,
         load: Load,
-        op: impl FnOnce(&mut OwnerMemory) -> Result<T>,
+        mut op: impl FnMut(&mut OwnerMemory) -> Result<T>,
     ) -> Result<T> {
         let key = target.key;
         let (result, _, _) = self
@@ -242,105 +245,162 @@ impl App {
     /// Runs `op` on the memories of `targets` in one transaction: locks
     /// them in key order, loads what `op` needs, marks conversation
     /// activity (or ends the conversation), saves, commits, then announces
-    /// every change.
+    /// every change. A write (`Touch`) shares its transaction with the
+    /// tenant's concurrent writes ([`group`]); `op` may then run a second
+    /// time, on freshly loaded memories, when the shared transaction could
+    /// not commit and the write runs alone after all.
     pub(crate) async fn mutate<T>(
         &self,
         auth: &Auth,
         targets: Vec<(Target, Load)>,
         activity: Activity,
-        op: impl FnOnce(&mut Memories) -> Result<T>,
+        mut op: impl FnMut(&mut Memories) -> Result<T>,
     ) -> Result<(T, Memories, Vec<Conversation>)> {
+        let write = std::sync::Arc::new(Write::of(targets));
+        if activity == Activity::Touch
+            && let group::Joined::Done(outcome) =
+                self.mutate_in_group(&auth.tenant, &write, &mut op).await
+        {
+            return outcome;
+        }
         let now = self.clock.now();
-        let mut loads: BTreeMap<OwnerKey, (Target, Option<Vec<String>>)> = BTreeMap::new();
-        for (target, load) in targets {
-            let entry = loads.entry(target.key).or_insert((target, Some(vec![])));
-            match (load, &mut entry.1) {
-                (Load::All, names) => *names = None,
-                (Load::Names(more), Some(names)) => names.extend(more),
-                (Load::Names(_), None) => {}
-            }
-        }
         let mut tx = self.store.begin(&auth.tenant).await?;
-        let mut memories = Memories::new();
-        for (key, (target, names)) in &loads {
-            let (version, rows) = tx
-                .lock_and_load(*key, target.bot.id, names.as_deref(), now)
-                .await?;
-            memories.insert(
-                *key,
-                OwnerMemory::new(*key, target.bot.id, version, rows, now),
-            );
-        }
-        let conversations: BTreeMap<ConversationId, (Conversation, super::Duration)> = loads
-            .values()
-            .filter_map(|(t, _)| {
-                let c = t.conversation.clone()?;
-                Some((c.id, (c, t.bot.session_timeout)))
-            })
-            .collect();
-        let mut touched = Vec::new();
-        for (id, (mut conversation, timeout)) in conversations {
-            let live = match activity {
-                Activity::Touch => {
-                    let expires_at = now + timeout.as_timedelta();
-                    conversation.last_activity_at = now;
-                    conversation.expires_at = Some(expires_at);
-                    tx.touch_conversation(id, now, expires_at).await?.is_some()
-                }
-                Activity::Expire => {
-                    let ended_at = conversation.expires_at.unwrap_or(now);
-                    conversation.status = super::ConversationStatus::Expired;
-                    conversation.end_reason = Some(EndReason::Timeout);
-                    conversation.ended_at = Some(ended_at);
-                    conversation.expires_at = None;
-                    let due = tx.expire_conversation(id, now, ended_at).await?;
-                    if !due {
-                        return Err(Error::Conflict(
-                            "the conversation is not due to expire".into(),
-                        ));
-                    }
-                    true
-                }
-                Activity::End(reason) => {
-                    conversation.status = super::ConversationStatus::Ended;
-                    conversation.end_reason = Some(reason);
-                    conversation.ended_at = Some(now);
-                    conversation.expires_at = None;
-                    tx.end_conversation(id, reason, now).await?
-                }
-            };
-            if !live {
-                return Err(Error::ConversationEnded);
-            }
-            touched.push(conversation);
-        }
+        let mut memories = load(&tx, &write.wanted, now).await?;
+        let touched = touch(&mut tx, &write.conversations, activity, now).await?;
         let result = op(&mut memories)?;
-        // Staged before the save, which then carries their notification.
-        tx.stage(change_announcements(
-            auth, &memories, &touched, activity, now,
-        ));
-        tx.save_memories(memories.values(), now).await?;
-        // Checked last, with the events already staged: a transaction that
-        // fails this late must announce nothing (rule 5, tests/events.rs).
-        if matches!(activity, Activity::Touch) {
-            // Only writes that add variables can cross the quota; moving
-            // memory at the end of a conversation never fails on it.
-            let grown: Vec<OwnerKey> = memories
-                .values()
-                .filter(|m| m.dirty_rows().0.iter().any(|v| v.created_at == now))
-                .map(|m| m.key)
-                .collect();
-            tx.admit_variables(&grown, now).await?;
-        }
+        save(&mut tx, &[(&memories, touched.as_slice())], activity, now).await?;
         tx.commit().await?;
         Ok((result, memories, touched))
     }
 }
 
+/// What one [`App::mutate`] locks and loads.
+pub(crate) struct Write {
+    /// Each memory with its bot and the names it needs (`None`: all).
+    wanted: Wanted,
+    /// The conversations it touches, with their bots' session timeouts.
+    conversations: BTreeMap<ConversationId, (Conversation, super::Duration)>,
+}
+
+pub(crate) type Wanted = BTreeMap<OwnerKey, (BotId, Option<Vec<String>>)>;
+
+impl Write {
+    fn of(targets: Vec<(Target, Load)>) -> Write {
+        let mut wanted = Wanted::new();
+        let mut conversations = BTreeMap::new();
+        for (target, load) in targets {
+            let entry = wanted
+                .entry(target.key)
+                .or_insert((target.bot.id, Some(vec![])));
+            match (load, &mut entry.1) {
+                (Load::All, names) => *names = None,
+                (Load::Names(more), Some(names)) => names.extend(more),
+                (Load::Names(_), None) => {}
+            }
+            if let Some(c) = target.conversation {
+                conversations.insert(c.id, (c, target.bot.session_timeout));
+            }
+        }
+        Write {
+            wanted,
+            conversations,
+        }
+    }
+}
+
+/// Locks and loads the memories of `wanted`.
+async fn load(tx: &Tx, wanted: &Wanted, now: DateTime<Utc>) -> Result<Memories> {
+    let loaded = tx.lock_and_load(wanted, now).await?;
+    Ok(loaded
+        .into_iter()
+        .filter_map(|(key, (version, rows))| {
+            let (bot, _) = wanted.get(&key)?;
+            Some((key, OwnerMemory::new(key, *bot, version, rows, now)))
+        })
+        .collect())
+}
+
+/// Marks the conversations' activity, or ends them; the conversations as
+/// they now are. `CONVERSATION_ENDED` if one is no longer live.
+async fn touch(
+    tx: &mut Tx,
+    conversations: &BTreeMap<ConversationId, (Conversation, super::Duration)>,
+    activity: Activity,
+    now: DateTime<Utc>,
+) -> Result<Vec<Conversation>> {
+    let mut touched = Vec::new();
+    for (id, (conversation, timeout)) in conversations {
+        let (id, mut conversation) = (*id, conversation.clone());
+        let live = match activity {
+            Activity::Touch => {
+                let expires_at = now + timeout.as_timedelta();
+                conversation.last_activity_at = now;
+                conversation.expires_at = Some(expires_at);
+                tx.touch_conversation(id, now, expires_at).await?.is_some()
+            }
+            Activity::Expire => {
+                let ended_at = conversation.expires_at.unwrap_or(now);
+                conversation.status = super::ConversationStatus::Expired;
+                conversation.end_reason = Some(EndReason::Timeout);
+                conversation.ended_at = Some(ended_at);
+                conversation.expires_at = None;
+                let due = tx.expire_conversation(id, now, ended_at).await?;
+                if !due {
+                    return Err(Error::Conflict(
+                        "the conversation is not due to expire".into(),
+                    ));
+                }
+                true
+            }
+            Activity::End(reason) => {
+                conversation.status = super::ConversationStatus::Ended;
+                conversation.end_reason = Some(reason);
+                conversation.ended_at = Some(now);
+                conversation.expires_at = None;
+                tx.end_conversation(id, reason, now).await?
+            }
+        };
+        if !live {
+            return Err(Error::ConversationEnded);
+        }
+        touched.push(conversation);
+    }
+    Ok(touched)
+}
+
+/// Stages the announcements of each write (memories, then conversations),
+/// saves every memory, and checks the variables quota.
+async fn save(
+    tx: &mut Tx,
+    writes: &[(&Memories, &[Conversation])],
+    activity: Activity,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for (memories, touched) in writes {
+        let events = change_announcements(tx.tenant(), memories, touched, activity, now);
+        // Staged before the save, which then carries their notification.
+        tx.stage(events);
+    }
+    let all = || writes.iter().flat_map(|(memories, _)| memories.values());
+    tx.save_memories(all(), now).await?;
+    // Checked last, with the events already staged: a transaction that
+    // fails this late must announce nothing (rule 5, tests/events.rs).
+    if matches!(activity, Activity::Touch) {
+        // Only writes that add variables can cross the quota; moving
+        // memory at the end of a conversation never fails on it.
+        let grown: Vec<OwnerKey> = all()
+            .filter(|m| m.dirty_rows().0.iter().any(|v| v.created_at == now))
+            .map(|m| m.key)
+            .collect();
+        tx.admit_variables(&grown, now).await?;
+    }
+    Ok(())
+}
+
 /// What a committed [`App::mutate`] announces: every variable change, then
 /// the conversations it touched or ended.
 fn change_announcements(
-    auth: &Auth,
+    tenant: &crate::model::TenantId,
     memories: &Memories,
     conversations: &[Conversation],
     activity: Activity,
@@ -348,7 +408,7 @@ fn change_announcements(
 ) -> Vec<Event> {
     let memory_events = memories
         .values()
-        .flat_map(|m| change_events(&auth.tenant, m, now));
+        .flat_map(|m| change_events(tenant, m, now));
     let kind = match activity {
         Activity::Touch => ConversationEventKind::Activity,
         Activity::End(_) => ConversationEventKind::Ended,
@@ -356,7 +416,7 @@ fn change_announcements(
     };
     let conversation_events = conversations.iter().map(|c| {
         Event::Conversation(ConversationEvent {
-            tenant: auth.tenant.clone(),
+            tenant: tenant.clone(),
             conversation: c.clone(),
             kind,
             at: now,

@@ -153,14 +153,14 @@ impl App {
             .collect();
         let (_, memories, _) = self
             .mutate(auth, loads, Activity::Touch, |memories| {
-                for (target, write) in planned {
+                for (target, write) in &planned {
                     let memory = memories
                         .get_mut(&target.key)
                         .ok_or_else(|| Error::internal("memory not loaded"))?;
-                    let ttl = policy_ttl(&target, &write.name);
+                    let ttl = policy_ttl(target, &write.name);
                     memory.set(
                         &write.name,
-                        write.value,
+                        write.value.clone(),
                         write.expiry,
                         ttl,
                         write.expected_version,
@@ -230,9 +230,16 @@ impl App {
         let policy = target.clone();
         self.mutate_one(auth, target, Load::Names(names), |memory| {
             check_memory_version(memory, expected)?;
-            for (name, value) in set {
-                let ttl = policy_ttl(&policy, &name);
-                memory.set(&name, value, Expiry::Default, ttl, None, MemoryOp::Set)?;
+            for (name, value) in &set {
+                let ttl = policy_ttl(&policy, name);
+                memory.set(
+                    name,
+                    value.clone(),
+                    Expiry::Default,
+                    ttl,
+                    None,
+                    MemoryOp::Set,
+                )?;
             }
             for name in &unset {
                 memory.unset(name, None, MemoryOp::Unset)?;
