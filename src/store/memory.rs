@@ -495,34 +495,7 @@ impl Tx {
         let backend = self.db().get_database_backend();
         let statement = match backend {
             sea_orm::DbBackend::Sqlite => delete_expired_sqlite(self.tenant(), rows, now),
-            _ => {
-                let mut delete = scoped_delete::<variable::Entity>(self.tenant())
-                    .filter(variable::Column::ExpiresAt.lte(now))
-                    .filter(expiry_key().gte(first.tuple()))
-                    .filter(expiry_key().lte(last.tuple()))
-                    .filter(in_values(
-                        backend,
-                        &["scope", "owner_id", "name"],
-                        rows.iter()
-                            .map(|(k, name)| {
-                                vec![
-                                    k.scope.as_str().into(),
-                                    k.owner_id.into(),
-                                    name.as_str().into(),
-                                ]
-                            })
-                            .collect(),
-                    ))
-                    .into_query();
-                // sea-orm returns whole rows; the janitor needs four columns.
-                delete.returning(sea_orm::sea_query::Query::returning().columns([
-                    variable::Column::Scope,
-                    variable::Column::OwnerId,
-                    variable::Column::Name,
-                    variable::Column::Version,
-                ]));
-                backend.build(&delete)
-            }
+            _ => delete_expired_postgres(self.tenant(), rows, (first, last), now),
         };
         let removed: Vec<(OwnerKey, String, i64)> = Removed::find_by_statement(statement)
             .all(self.db())
@@ -833,6 +806,61 @@ pub(super) async fn delete_memories_of_owners<C: sea_orm::ConnectionTrait>(
 /// (every batch would read every expired row). Here the batch's keys
 /// drive the loop (`CROSS JOIN` fixes the order in SQLite, `+` keeps the
 /// expiry index out), so each row is one primary-key lookup.
+/// The janitor's DELETE on PostgreSQL: the batch's rows joined in (`USING`
+/// a list of keys), within the batch's range of the expiry index. As a
+/// semi-join (`(scope, owner_id, name) IN (VALUES …)`) PostgreSQL planned
+/// a nested loop that compared every row of the range with every key: it
+/// takes the range for one row when the rows expired since the last
+/// `ANALYZE`, as a janitor's rows always have. That was 200 ms for a
+/// batch of 1 000 rows; the join is hashed (~20 ms).
+fn delete_expired_postgres(
+    tenant: &TenantId,
+    rows: &[(OwnerKey, String)],
+    (first, last): (&ExpiryCursor, &ExpiryCursor),
+    now: DateTime<Utc>,
+) -> sea_orm::Statement {
+    // Placeholders numbered in the order the values are pushed below.
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    let keys: Vec<String> = rows
+        .iter()
+        .map(|_| format!("({}, {}, {})", next(), next(), next()))
+        .collect();
+    let (tenant_mark, now_mark) = (next(), next());
+    let bound = |next: &mut dyn FnMut() -> String| {
+        format!("({}, {}, {}, {})", next(), next(), next(), next())
+    };
+    let (from, to) = (bound(&mut next), bound(&mut next));
+    let sql = format!(
+        "DELETE FROM \"variables\" AS v USING (VALUES {}) AS batch (scope, owner_id, name) \
+         WHERE v.\"tenant_id\" = {tenant_mark} AND v.\"scope\" = batch.scope \
+           AND v.\"owner_id\" = batch.owner_id AND v.\"name\" = batch.name \
+           AND v.\"expires_at\" <= {now_mark} \
+           AND (v.\"expires_at\", v.\"scope\", v.\"owner_id\", v.\"name\") >= {from} \
+           AND (v.\"expires_at\", v.\"scope\", v.\"owner_id\", v.\"name\") <= {to} \
+         RETURNING v.\"scope\", v.\"owner_id\", v.\"name\", v.\"version\"",
+        keys.join(", ")
+    );
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 3 + 10);
+    for (key, name) in rows {
+        values.push(key.scope.as_str().into());
+        values.push(key.owner_id.into());
+        values.push(name.as_str().into());
+    }
+    values.push(tenant.as_str().into());
+    values.push(now.into());
+    for cursor in [first, last] {
+        values.push(cursor.expires_at.into());
+        values.push(cursor.scope.as_str().into());
+        values.push(cursor.owner_id.into());
+        values.push(cursor.name.as_str().into());
+    }
+    sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
+}
+
 fn delete_expired_sqlite(
     tenant: &TenantId,
     rows: &[(OwnerKey, String)],
