@@ -36,6 +36,9 @@ use crate::{
     model::{Event, Quotas, TenantId},
 };
 
+/// Prepared statements each SQLite connection keeps (sqlx's default: 100).
+const STATEMENTS_KEPT_PER_SQLITE_CONNECTION: usize = 24;
+
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
@@ -176,6 +179,11 @@ impl Store {
                     // made ~30 MB of an idle server's RSS; the OS caches
                     // the file for all of them anyway.
                     .pragma("cache_size", "-256")
+                    // Group commits send statements of as many shapes as
+                    // group sizes, each prepared and kept by every pooled
+                    // connection: with sqlx's 100 per connection an idle
+                    // server kept ~140 MB after load.
+                    .statement_cache_capacity(STATEMENTS_KEPT_PER_SQLITE_CONNECTION)
             });
             if url.contains(":memory:") || url.contains("mode=memory") {
                 // Every pooled connection would open its own empty database.
