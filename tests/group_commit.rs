@@ -85,20 +85,9 @@ fn set(
     value: Value,
     expected: Option<i64>,
 ) -> tokio::task::JoinHandle<Value> {
-    let (http, url, token) = (w.s.http().clone(), w.s.url("/graphql"), w.token.clone());
-    let body =
-        json!({ "query": SET, "variables": { "r": r, "n": name, "v": value, "e": expected } });
-    tokio::spawn(async move {
-        http.post(url)
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
+    let (http, base, token) = (w.s.http().clone(), w.s.base.clone(), w.token.clone());
+    let variables = json!({ "r": r, "n": name, "v": value, "e": expected });
+    tokio::spawn(async move { post_gql(&http, &base, &token, SET, variables).await })
 }
 
 /// A group is committing (blocked by `Blocker`) and `queued` writes wait.

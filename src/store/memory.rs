@@ -844,14 +844,7 @@ fn delete_expired_postgres(
          RETURNING v.\"scope\", v.\"owner_id\", v.\"name\", v.\"version\"",
         keys.join(", ")
     );
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 3 + 10);
-    for (key, name) in rows {
-        values.push(key.scope.as_str().into());
-        values.push(key.owner_id.into());
-        values.push(name.as_str().into());
-    }
-    values.push(tenant.as_str().into());
-    values.push(now.into());
+    let mut values = batch_values(rows, tenant, now);
     for cursor in [first, last] {
         values.push(cursor.expires_at.into());
         values.push(cursor.scope.as_str().into());
@@ -875,7 +868,18 @@ fn delete_expired_sqlite(
            WHERE +v.\"expires_at\" <= ?) \
          RETURNING \"scope\", \"owner_id\", \"name\", \"version\""
     );
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 3 + 2);
+    let values = batch_values(rows, tenant, now);
+    sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql, values)
+}
+
+/// The values a janitor DELETE binds first: each row's key (scope, owner,
+/// name), then the tenant and `now`.
+fn batch_values(
+    rows: &[(OwnerKey, String)],
+    tenant: &TenantId,
+    now: DateTime<Utc>,
+) -> Vec<sea_orm::Value> {
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 3 + 10);
     for (key, name) in rows {
         values.push(key.scope.as_str().into());
         values.push(key.owner_id.into());
@@ -883,5 +887,5 @@ fn delete_expired_sqlite(
     }
     values.push(tenant.as_str().into());
     values.push(now.into());
-    sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql, values)
+    values
 }

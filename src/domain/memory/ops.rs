@@ -18,6 +18,26 @@ fn policy_ttl(target: &Target, name: &str) -> Option<crate::domain::Duration> {
         .map(|p| p.ttl)
 }
 
+/// Sets each of `entries`, with the bot's retention policy for its name.
+fn set_all(
+    memory: &mut crate::model::OwnerMemory,
+    target: &Target,
+    entries: &[(String, Value)],
+) -> Result<()> {
+    for (name, value) in entries {
+        let ttl = policy_ttl(target, name);
+        memory.set(
+            name,
+            value.clone(),
+            Expiry::Default,
+            ttl,
+            None,
+            MemoryOp::Set,
+        )?;
+    }
+    Ok(())
+}
+
 /// A JSON object of name -> value, every entry checked.
 pub(crate) fn object_entries(
     app: &App,
@@ -230,17 +250,7 @@ impl App {
         let policy = target.clone();
         self.mutate_one(auth, target, Load::Names(names), |memory| {
             check_memory_version(memory, expected)?;
-            for (name, value) in &set {
-                let ttl = policy_ttl(&policy, name);
-                memory.set(
-                    name,
-                    value.clone(),
-                    Expiry::Default,
-                    ttl,
-                    None,
-                    MemoryOp::Set,
-                )?;
-            }
+            set_all(memory, &policy, &set)?;
             for name in &unset {
                 memory.unset(name, None, MemoryOp::Unset)?;
             }
@@ -276,18 +286,7 @@ impl App {
             for name in gone {
                 m.unset(&name, None, MemoryOp::Unset)?;
             }
-            for (name, value) in &entries {
-                let ttl = policy_ttl(&policy, name);
-                m.set(
-                    name,
-                    value.clone(),
-                    Expiry::Default,
-                    ttl,
-                    None,
-                    MemoryOp::Set,
-                )?;
-            }
-            Ok(())
+            set_all(m, &policy, &entries)
         })
         .await?;
         self.read_memory(auth, key).await
