@@ -152,14 +152,7 @@ impl Tx {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<Option<Conversation>> {
-        let result = scoped_update::<conversation::Entity>(self.tenant())
-            .col_expr(conversation::Column::LastActivityAt, Expr::value(now))
-            .col_expr(conversation::Column::ExpiresAt, Expr::value(expires_at))
-            .filter(conversation::Column::Id.eq(id.0))
-            .filter(live_at(now))
-            .exec(self.db())
-            .await?;
-        if result.rows_affected == 0 {
+        if !self.mark_activity(id, now, expires_at).await? {
             return Ok(None);
         }
         scoped::<conversation::Entity>(self.tenant())
@@ -168,6 +161,25 @@ impl Tx {
             .await?
             .map(to_domain)
             .transpose()
+    }
+
+    /// [`Tx::touch_conversation`] for a caller that knows the conversation
+    /// already (a memory write): one statement, no read back; false if it
+    /// has ended or timed out.
+    pub async fn mark_activity(
+        &self,
+        id: ConversationId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = scoped_update::<conversation::Entity>(self.tenant())
+            .col_expr(conversation::Column::LastActivityAt, Expr::value(now))
+            .col_expr(conversation::Column::ExpiresAt, Expr::value(expires_at))
+            .filter(conversation::Column::Id.eq(id.0))
+            .filter(live_at(now))
+            .exec(self.db())
+            .await?;
+        Ok(result.rows_affected > 0)
     }
 
     /// Ends a live conversation; false if it had already ended or timed out.

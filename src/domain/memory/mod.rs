@@ -336,7 +336,7 @@ async fn touch(
                 let expires_at = now + timeout.as_timedelta();
                 conversation.last_activity_at = now;
                 conversation.expires_at = Some(expires_at);
-                tx.touch_conversation(id, now, expires_at).await?.is_some()
+                tx.mark_activity(id, now, expires_at).await?
             }
             Activity::Expire => {
                 let ended_at = conversation.expires_at.unwrap_or(now);
