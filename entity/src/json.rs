@@ -23,7 +23,9 @@ pub const UNREADABLE: &str =
 pub struct StoredJson(pub serde_json::Value);
 
 impl StoredJson {
-    fn decode(raw: &str) -> StoredJson {
+    /// The value of a column's stored text (the store's own SQLite reads
+    /// get it as text too).
+    pub fn decode(raw: &str) -> StoredJson {
         StoredJson(
             serde_json::from_str(raw)
                 .unwrap_or_else(|_| serde_json::Value::String(UNREADABLE.into())),

@@ -8,6 +8,7 @@ mod m20261121_000003_janitor;
 mod m20261121_000004_event_outbox;
 mod m20261207_000005_row_level_security;
 mod m20261207_000006_variables_expiry_key;
+mod m20261207_000007_read_memory_function;
 
 /// Every table that holds tenants' rows, with the column naming the
 /// tenant: each is behind PostgreSQL's row-level security (migration
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_event_outbox::Migration),
             Box::new(m20261207_000005_row_level_security::Migration),
             Box::new(m20261207_000006_variables_expiry_key::Migration),
+            Box::new(m20261207_000007_read_memory_function::Migration),
         ]
     }
 }

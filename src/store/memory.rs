@@ -9,8 +9,8 @@ use entity::StoredJson;
 use entity::{memory, variable};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef, Statement,
     sea_query::{Expr, ExprTrait, OnConflict, SubQueryStatement},
 };
 
@@ -84,15 +84,23 @@ impl Store {
         visible: impl Fn(BotId) -> bool,
         now: DateTime<Utc>,
     ) -> Result<Vec<(OwnerKey, i64, Vec<Variable>)>> {
-        let db = self.bound(tenant).await?;
-        let owners: Vec<uuid::Uuid> = keys.iter().map(|k| k.owner_id).collect();
-        let scopes: BTreeSet<&str> = keys.iter().map(|k| k.scope.as_str()).collect();
-        let memories = scoped::<memory::Entity>(tenant)
-            .filter(memory::Column::OwnerId.is_in(owners))
-            .filter(memory::Column::Scope.is_in(scopes.iter().copied()));
-        let rows = with_variables(memories, live_variables(now))
-            .all(&db)
-            .await?;
+        let rows = match (self.db.get_database_backend(), &self.sqlite_reads) {
+            (DbBackend::Postgres, _) if keys.len() == 1 => {
+                self.read_memory_postgres(tenant, keys[0], now).await?
+            }
+            (_, Some(reads)) => read_memories_sqlite(reads, tenant, keys, now)?,
+            _ => {
+                let db = self.bound(tenant).await?;
+                let owners: Vec<uuid::Uuid> = keys.iter().map(|k| k.owner_id).collect();
+                let scopes: BTreeSet<&str> = keys.iter().map(|k| k.scope.as_str()).collect();
+                let memories = scoped::<memory::Entity>(tenant)
+                    .filter(memory::Column::OwnerId.is_in(owners))
+                    .filter(memory::Column::Scope.is_in(scopes.iter().copied()));
+                with_variables(memories, live_variables(now))
+                    .all(&db)
+                    .await?
+            }
+        };
         let mut found: BTreeMap<OwnerKey, (i64, Vec<Variable>)> =
             keys.iter().map(|k| (*k, (0, vec![]))).collect();
         for row in rows.into_iter().filter(|r| visible(BotId(r.bot_id))) {
@@ -114,6 +122,137 @@ impl Store {
             .map(|(key, (version, variables))| (key, version, variables))
             .collect())
     }
+}
+
+impl Store {
+    /// One memory's read on PostgreSQL, in one statement on the pool:
+    /// `botmem_read_memory` (migration `m20261207_000007`) names the tenant
+    /// for row-level security itself, so the read opens no transaction of
+    /// its own (three round trips become one). The tenant is named whether
+    /// the wall is up or not: it costs nothing, and the function filters by
+    /// it anyway.
+    async fn read_memory_postgres(
+        &self,
+        tenant: &TenantId,
+        key: OwnerKey,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MemoryRow>> {
+        let read = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT * FROM botmem_read_memory($1, $2, $3, $4)",
+            [
+                tenant.as_str().into(),
+                key.scope.as_str().into(),
+                key.owner_id.into(),
+                now.into(),
+            ],
+        );
+        Ok(MemoryRow::find_by_statement(read).all(&self.db).await?)
+    }
+}
+
+/// The same read on SQLite, on this thread ([`super::sqlite_reads`]).
+/// Values are bound as sqlx binds them (ids as 16-byte blobs, times as
+/// RFC 3339 text), so the comparisons match the rows it wrote.
+fn read_memories_sqlite(
+    reads: &super::sqlite_reads::SqliteReads,
+    tenant: &TenantId,
+    keys: &[OwnerKey],
+    now: DateTime<Utc>,
+) -> Result<Vec<MemoryRow>> {
+    use rusqlite::types::Value as Bound;
+    let scopes: BTreeSet<&str> = keys.iter().map(|k| k.scope.as_str()).collect();
+    let owners: BTreeSet<uuid::Uuid> = keys.iter().map(|k| k.owner_id).collect();
+    let marks = |n: usize| vec!["?"; n].join(",");
+    let sql = format!(
+        "SELECT m.scope, m.owner_id, m.bot_id, m.version, v.name, v.value, v.version, \
+         v.expires_at, v.created_at, v.updated_at \
+         FROM memories m LEFT JOIN variables v \
+         ON v.tenant_id = m.tenant_id AND v.scope = m.scope AND v.owner_id = m.owner_id \
+         AND (v.expires_at IS NULL OR v.expires_at > ?) \
+         WHERE m.tenant_id = ? AND m.scope IN ({}) AND m.owner_id IN ({}) ORDER BY v.name",
+        marks(scopes.len()),
+        marks(owners.len()),
+    );
+    let mut bound = vec![
+        Bound::Text(now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)),
+        Bound::Text(tenant.as_str().to_owned()),
+    ];
+    bound.extend(scopes.iter().map(|s| Bound::Text((*s).to_owned())));
+    bound.extend(owners.iter().map(|o| Bound::Blob(o.as_bytes().to_vec())));
+    reads.read(|conn| {
+        let mut statement = conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(rusqlite::params_from_iter(bound), |row| {
+            let json = |i: usize| -> rusqlite::Result<Option<StoredJson>> {
+                Ok(row.get_ref(i)?.as_str_or_null()?.map(StoredJson::decode))
+            };
+            Ok(MemoryRow {
+                scope: row.get(0)?,
+                owner_id: sqlite_uuid(row, 1)?,
+                bot_id: sqlite_uuid(row, 2)?,
+                version: row.get(3)?,
+                name: row.get(4)?,
+                value: json(5)?,
+                variable_version: row.get(6)?,
+                expires_at: sqlite_time(row, 7)?,
+                created_at: sqlite_time(row, 8)?,
+                updated_at: sqlite_time(row, 9)?,
+            })
+        })?;
+        rows.collect()
+    })
+}
+
+/// An id as sqlx stores it on SQLite (a 16-byte blob), or as text.
+fn sqlite_uuid(row: &rusqlite::Row, i: usize) -> rusqlite::Result<uuid::Uuid> {
+    use rusqlite::types::{FromSqlError, ValueRef};
+    let id = match row.get_ref(i)? {
+        ValueRef::Blob(bytes) => uuid::Uuid::from_slice(bytes).ok(),
+        ValueRef::Text(text) => std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| uuid::Uuid::parse_str(t).ok()),
+        _ => None,
+    };
+    id.ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            row.get_ref(i)
+                .map_or(rusqlite::types::Type::Null, |v| v.data_type()),
+            Box::new(FromSqlError::InvalidType),
+        )
+    })
+}
+
+/// A time as sqlx stores it on SQLite (RFC 3339 text), or in SQLite's own
+/// `YYYY-MM-DD HH:MM:SS` form, as sqlx reads it.
+fn sqlite_time(row: &rusqlite::Row, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let Some(text) = row.get_ref(i)?.as_str_or_null()? else {
+        return Ok(None);
+    };
+    let parsed = DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            ["%F %T%.f", "%FT%T%.f"].iter().find_map(|f| {
+                chrono::NaiveDateTime::parse_from_str(text, f)
+                    .ok()
+                    .map(|t| t.and_utc())
+            })
+        })
+        .or_else(|| {
+            ["%F %T%.f%:z", "%F %T%.fZ"].iter().find_map(|f| {
+                DateTime::parse_from_str(text, f)
+                    .ok()
+                    .map(|t| t.with_timezone(&Utc))
+            })
+        });
+    parsed.map(Some).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("not a time: {text:?}").into(),
+        )
+    })
 }
 
 /// A variable the janitor removed, as `DELETE … RETURNING` gives it back.

@@ -17,6 +17,7 @@ mod messages;
 mod notify;
 mod page;
 mod rls;
+mod sqlite_reads;
 mod tenants;
 mod users;
 
@@ -59,6 +60,9 @@ pub struct Store {
     /// PostgreSQL's row-level security is in force ([`rls`]).
     wall: bool,
     quotas: Quotas,
+    /// SQLite's memory reads off sqlx's worker threads ([`sqlite_reads`]);
+    /// `None` on PostgreSQL and for in-memory databases.
+    sqlite_reads: Option<std::sync::Arc<sqlite_reads::SqliteReads>>,
     /// The relay's connection, opened by `connect`; taken by `start_relay`.
     early_listener: std::sync::Arc<std::sync::Mutex<Option<notify::Listener>>>,
 }
@@ -218,6 +222,11 @@ impl Store {
             relayed: !config.is_sqlite(),
             wall,
             quotas: quotas(config),
+            sqlite_reads: config
+                .is_sqlite()
+                .then(|| sqlite_reads::SqliteReads::for_url(url))
+                .flatten()
+                .map(std::sync::Arc::new),
         })
     }
 
