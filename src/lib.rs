@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod heap;
 pub mod janitor;
 pub mod model;
 pub mod store;
@@ -93,6 +94,7 @@ pub async fn run(
         cancel.child_token(),
     ));
     tokio::spawn(telemetry::keep_histograms_bounded(cancel.child_token()));
+    tokio::spawn(heap::trim_when_quiet(cancel.child_token()));
     let state = HttpState {
         schema: api::schema(app.clone(), &config),
         app,

@@ -46,6 +46,7 @@ fn request_id(request: &Request) -> String {
 }
 
 pub async fn graphql_requests(request: Request, next: Next) -> Response {
+    crate::heap::note_request();
     let started = Instant::now();
     let id = request_id(&request);
     let method = request.method().clone();
