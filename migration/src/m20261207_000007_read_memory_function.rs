@@ -16,7 +16,10 @@ pub struct Migration;
 /// so the name never outlives the read.
 ///
 /// The function runs as its caller (`SECURITY INVOKER`), so the policy
-/// still applies; it filters by tenant itself as every query does.
+/// still applies; it filters by tenant itself as every query does. It is
+/// `STABLE` although it sets a value: that value lives only as long as the
+/// statement that calls it, which needs the function's rows and so cannot
+/// skip the call, and `STABLE` keeps its query on the caller's snapshot.
 ///
 /// It reads one memory, by scalar key, because then its plan is the
 /// primary key's lookup for every key and PostgreSQL keeps it. A version
