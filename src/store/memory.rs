@@ -74,9 +74,11 @@ impl Store {
     /// Versions and live variables of several memories in one statement
     /// (memories left-joined with their live variables), so the version and
     /// the variables come from one snapshot on both databases, with no
-    /// explicit transaction (but the short one that names the tenant, where
-    /// row-level security is on). Memories of bots outside `visible` are
-    /// left out.
+    /// explicit transaction. One memory on PostgreSQL is read by a function
+    /// that names the tenant itself; several, in the short transaction that
+    /// names it where row-level security is on. On SQLite the read runs on
+    /// the store's own connections ([`super::sqlite_reads`]). Memories of
+    /// bots outside `visible` are left out.
     pub async fn read_memories(
         &self,
         tenant: &TenantId,
