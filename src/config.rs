@@ -422,12 +422,12 @@ impl Config {
                     .into(),
             );
         }
-        if let Some(url) = &self.jwt_jwks_url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(format!(
-                    "BOTMEM_JWT_JWKS_URL must be an http(s) URL, got {url:?}"
-                ));
-            }
+        if let Some(url) = &self.jwt_jwks_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(format!(
+                "BOTMEM_JWT_JWKS_URL must be an http(s) URL, got {url:?}"
+            ));
         }
         if matches!(&self.jwt_secret, Some(s) if s.len() < 32) {
             return Err("BOTMEM_JWT_SECRET must be at least 32 bytes".into());

@@ -201,7 +201,8 @@ async fn every_acknowledged_write_survives_kill_9_and_restart() {
     for kill in 0..KILLS {
         let mut server = spawn_botmem(&s.config.database_url, port, &[]);
         wait_up(port).await;
-        check_survivors(port, &token, &conversations, &acked.lock().unwrap().clone()).await;
+        let so_far = acked.lock().unwrap().clone();
+        check_survivors(port, &token, &conversations, &so_far).await;
         let stop = tokio_util::sync::CancellationToken::new();
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
@@ -239,7 +240,8 @@ async fn every_acknowledged_write_survives_kill_9_and_restart() {
     }
     let server = spawn_botmem(&s.config.database_url, port, &[]);
     wait_up(port).await;
-    check_survivors(port, &token, &conversations, &acked.lock().unwrap().clone()).await;
+    let acked = acked.lock().unwrap().clone();
+    check_survivors(port, &token, &conversations, &acked).await;
     drop(server);
 }
 

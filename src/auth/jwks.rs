@@ -107,10 +107,10 @@ impl KeySet {
             return;
         };
         let mut last_try = remote.last_try.lock().await;
-        if let (Some(cooldown), Some(last)) = (cooldown, *last_try) {
-            if now - last < cooldown {
-                return;
-            }
+        if let (Some(cooldown), Some(last)) = (cooldown, *last_try)
+            && now - last < cooldown
+        {
+            return;
         }
         *last_try = Some(now);
         let fetched = remote.fetch().await;
