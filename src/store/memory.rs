@@ -9,8 +9,8 @@ use entity::StoredJson;
 use entity::{memory, variable};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, RelationDef, Statement,
     sea_query::{Expr, ExprTrait, OnConflict, SubQueryStatement},
 };
 
@@ -572,21 +572,39 @@ impl Tx {
     /// `BOTMEM_QUOTA_VARIABLES_PER_MEMORY`; the caller's transaction then
     /// rolls back.
     pub async fn admit_variables(&self, keys: &[OwnerKey], now: DateTime<Utc>) -> Result<()> {
-        if self.quotas.variables_per_memory.is_none() {
+        if self.quotas.variables_per_memory.is_none() || keys.is_empty() {
             return Ok(());
         }
-        for key in keys {
-            let live = scoped::<variable::Entity>(self.tenant())
-                .filter(variable::Column::Scope.eq(key.scope.as_str()))
-                .filter(variable::Column::OwnerId.eq(key.owner_id))
-                .filter(
-                    sea_orm::Condition::any()
-                        .add(variable::Column::ExpiresAt.is_null())
-                        .add(variable::Column::ExpiresAt.gt(now)),
-                )
-                .count(self.db())
-                .await?;
-            self.quotas.admit(Quota::VariablesPerMemory, live)?;
+        // One statement for the whole group (it was one per memory).
+        let counts: Vec<(String, uuid::Uuid, i64)> = scoped::<variable::Entity>(self.tenant())
+            .filter(of_memories(
+                self.db().get_database_backend(),
+                keys,
+                variable::Column::Scope,
+                variable::Column::OwnerId,
+            ))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(variable::Column::ExpiresAt.is_null())
+                    .add(variable::Column::ExpiresAt.gt(now)),
+            )
+            .select_only()
+            .column(variable::Column::Scope)
+            .column(variable::Column::OwnerId)
+            .column_as(
+                Expr::from(sea_orm::sea_query::Func::count(Expr::col(
+                    variable::Column::Name,
+                ))),
+                "live",
+            )
+            .group_by(variable::Column::Scope)
+            .group_by(variable::Column::OwnerId)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        for (_, _, live) in counts {
+            self.quotas
+                .admit(Quota::VariablesPerMemory, u64::try_from(live).unwrap_or(0))?;
         }
         Ok(())
     }
