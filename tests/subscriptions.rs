@@ -757,6 +757,32 @@ mod postgres_only {
         assert_eq!(names, expected);
     }
 
+    /// One operation's events in its order, when one of them is too large
+    /// for a notification and goes through the outbox between the others.
+    #[tokio::test]
+    async fn an_event_through_the_outbox_keeps_its_place_among_the_others() {
+        require_postgres();
+        let s = TestServer::start().await;
+        let admin = s.admin("t1");
+        let bot = s.create_bot(&admin, "b").await;
+        let mut ws = subscribed(&s, TRANSPORT, &admin, &bot).await;
+        wait_live(&s, &mut ws, &admin, &bot).await;
+
+        s.ok(
+            &admin,
+            "mutation($bot: UUID!, $set: JSON!) { patchMemory(ref: { scope: BOT, botId: $bot }, set: $set) { version } }",
+            json!({ "bot": bot, "set": { "a": 1, "b": "x".repeat(20_000), "c": 2 } }),
+        )
+        .await;
+        let mut names = vec![];
+        for _ in 0..3 {
+            let e = ws.next_data("m", "memoryChanged").await;
+            names.push(e["name"].as_str().unwrap().to_owned());
+        }
+        // A patch's events come in name order; `b` alone needs the outbox.
+        assert_eq!(names, ["a", "b", "c"]);
+    }
+
     /// A replica whose event listener loses its database connection cannot
     /// know what it missed: its subscriptions end with `SUBSCRIPTION_LAGGED`,
     /// and the listener reconnects for the next ones.
