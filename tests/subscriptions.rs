@@ -26,6 +26,17 @@ async fn subscribed(s: &TestServer, protocol: &'static str, token: &str, bot: &s
     ws
 }
 
+/// A server, tenant `t1`'s admin, a bot, and a subscriber to its memory
+/// that is live; the memory version the probe reached.
+async fn live_subscriber() -> (TestServer, String, String, WsClient, i64) {
+    let s = TestServer::start().await;
+    let admin = s.admin("t1");
+    let bot = s.create_bot(&admin, "b").await;
+    let mut ws = subscribed(&s, TRANSPORT, &admin, &bot).await;
+    let probed = wait_live(&s, &mut ws, &admin, &bot).await;
+    (s, admin, bot, ws, probed)
+}
+
 /// Writes probe values to the bot's memory until the subscription `m` sees
 /// them; returns the memory version of the newest probe.
 async fn wait_live(s: &TestServer, ws: &mut WsClient, token: &str, bot: &str) -> i64 {
@@ -183,11 +194,7 @@ async fn scope_and_owner_narrow_what_is_delivered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_of_one_owner_arrive_in_commit_order() {
-    let s = TestServer::start().await;
-    let admin = s.admin("t1");
-    let bot = s.create_bot(&admin, "b").await;
-    let mut ws = subscribed(&s, TRANSPORT, &admin, &bot).await;
-    let probed = wait_live(&s, &mut ws, &admin, &bot).await;
+    let (s, admin, bot, mut ws, probed) = live_subscriber().await;
     // Eight writers race on one memory; whatever order they commit in, the
     // subscriber must see memory versions one after another, without gap or swap.
     let writers: Vec<_> = (0..8)
@@ -294,11 +301,7 @@ async fn conversation_events_follow_a_session_to_its_expiry() {
 
 #[tokio::test]
 async fn janitor_expiry_reaches_subscribers() {
-    let s = TestServer::start().await;
-    let admin = s.admin("t1");
-    let bot = s.create_bot(&admin, "b").await;
-    let mut ws = subscribed(&s, TRANSPORT, &admin, &bot).await;
-    wait_live(&s, &mut ws, &admin, &bot).await;
+    let (s, admin, bot, mut ws, _) = live_subscriber().await;
     s.ok(
         &admin,
         "mutation($bot: UUID!) { setVariable(input: { ref: { scope: BOT, botId: $bot },
@@ -762,11 +765,7 @@ mod postgres_only {
     #[tokio::test]
     async fn an_event_through_the_outbox_keeps_its_place_among_the_others() {
         require_postgres();
-        let s = TestServer::start().await;
-        let admin = s.admin("t1");
-        let bot = s.create_bot(&admin, "b").await;
-        let mut ws = subscribed(&s, TRANSPORT, &admin, &bot).await;
-        wait_live(&s, &mut ws, &admin, &bot).await;
+        let (s, admin, bot, mut ws, _) = live_subscriber().await;
 
         s.ok(
             &admin,
@@ -789,11 +788,7 @@ mod postgres_only {
     #[tokio::test]
     async fn a_lost_listener_connection_ends_subscriptions_instead_of_skipping_events() {
         require_postgres();
-        let s = TestServer::start().await;
-        let admin = s.admin("t1");
-        let bot = s.create_bot(&admin, "b").await;
-        let mut ws = subscribed(&s, TRANSPORT, &admin, &bot).await;
-        wait_live(&s, &mut ws, &admin, &bot).await;
+        let (s, admin, bot, mut ws, _) = live_subscriber().await;
 
         let db = sea_orm::Database::connect(&s.superuser_url())
             .await
