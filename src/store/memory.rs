@@ -670,8 +670,8 @@ impl Tx {
             })
             .collect();
         // PostgreSQL's statement stepped the versions itself.
-        let stepped: BTreeSet<OwnerKey> = removed.iter().map(|(k, _, _)| *k).collect();
-        if backend == sea_orm::DbBackend::Sqlite && !stepped.is_empty() {
+        if backend == sea_orm::DbBackend::Sqlite && !removed.is_empty() {
+            let stepped: BTreeSet<OwnerKey> = removed.iter().map(|(k, _, _)| *k).collect();
             let owners: Vec<OwnerKey> = stepped.into_iter().collect();
             let step = self.step_versions(&owners, now);
             self.db().execute(&step).await?;
