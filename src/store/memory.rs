@@ -1001,6 +1001,9 @@ fn delete_expired_postgres(
     };
     let (from, to) = (bound(&mut next), bound(&mut next));
     let key = "(\"expires_at\", \"scope\", \"owner_id\", \"name\")";
+    // `stepped` is `Tx::step_versions` for the memories the DELETE
+    // returns, which no statement built beforehand can name: keep the two
+    // alike.
     let sql = format!(
         "WITH removed AS (DELETE FROM \"variables\" AS v \
          USING (SELECT ctid AS row_id, \"scope\", \"owner_id\", \"name\" FROM \"variables\" \
