@@ -51,7 +51,13 @@ pub struct Config {
     pub otlp_endpoint: Option<String>,
     /// Run migrations when `serve` starts.
     pub migrate: bool,
-    pub db_max_connections: u32,
+    /// The pool's size; unset, 16 on PostgreSQL and 4 on SQLite. On
+    /// SQLite the pool serves one writer at a time and the reads memory
+    /// reads do not take (those have connections of their own), and every
+    /// pooled connection keeps a thread, a page cache and its prepared
+    /// statements (~1.3 MB each after load): 16 made most of an idle
+    /// server's heap (bench/RESULTS.md, "fourth session").
+    pub db_max_connections: Option<u32>,
     /// Most operations in one batched HTTP request.
     pub max_batch: usize,
     /// Largest request body accepted, in bytes.
@@ -196,7 +202,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             otlp_endpoint: None,
             migrate: true,
-            db_max_connections: 16,
+            db_max_connections: None,
             max_batch: 10,
             max_body_bytes: 1 << 20,
             max_query_bytes: 128 << 10,
@@ -263,7 +269,7 @@ Configuration (environment, or the same keys in lowercase in the --config TOML f
   BOTMEM_LOG_FORMAT           text (default) or json
   BOTMEM_OTLP_ENDPOINT        export traces over OTLP/HTTP to this collector, e.g. http://otel-collector:4318 (default: off)
   BOTMEM_MIGRATE              run migrations on `serve` start (default true)
-  BOTMEM_DB_MAX_CONNECTIONS   database pool size (default 16)
+  BOTMEM_DB_MAX_CONNECTIONS   database pool size (default 16 on PostgreSQL, 4 on SQLite)
   BOTMEM_MAX_BATCH            most operations in one batched request (default 10)
   BOTMEM_MAX_BODY_BYTES       largest request body (default 1048576)
   BOTMEM_MAX_QUERY_BYTES      largest GraphQL document; put big values in variables (default 131072)
@@ -432,7 +438,7 @@ impl Config {
         if matches!(&self.jwt_secret, Some(s) if s.len() < 32) {
             return Err("BOTMEM_JWT_SECRET must be at least 32 bytes".into());
         }
-        if self.db_max_connections == 0 {
+        if self.db_max_connections == Some(0) {
             return Err("BOTMEM_DB_MAX_CONNECTIONS must be at least 1".into());
         }
         if self.janitor_tick_secs == 0
@@ -504,6 +510,15 @@ impl Config {
 
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
+    }
+
+    /// `BOTMEM_DB_MAX_CONNECTIONS`, or the default of the database in use.
+    pub fn db_pool_size(&self) -> u32 {
+        match self.db_max_connections {
+            Some(size) => size,
+            None if self.is_sqlite() => 4,
+            None => 16,
+        }
     }
 }
 

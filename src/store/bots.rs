@@ -96,7 +96,7 @@ impl Store {
     /// Cached per process; every change of a bot goes through a [`Tx`]
     /// method that makes every replica forget it.
     pub async fn find_bot(&self, tenant: &TenantId, id: BotId) -> Result<Option<Bot>> {
-        let read = async {
+        let read = || async move {
             let db = self.bound(tenant).await?;
             scoped::<bot::Entity>(tenant)
                 .filter(bot::Column::Id.eq(id.0))

@@ -67,17 +67,23 @@ impl Facts {
     /// The cached value, or `load`'s, stored unless something was
     /// forgotten while `load` ran (checked under the shelf's lock, which
     /// [`Facts::forget`] also takes). Absent values are not cached.
-    async fn through<K, V, F>(&self, shelf: &Shelf<K, V>, key: K, load: F) -> Result<Option<V>>
+    ///
+    /// `load` makes its read only on a miss, and that read is boxed: a
+    /// database read's future is kilobytes, and held inline it made every
+    /// future that awaits a lookup as large, copied on each poll's move
+    /// (`memmove` was the top symbol of a cached memory read's profile).
+    async fn through<K, V, F, L>(&self, shelf: &Shelf<K, V>, key: K, load: L) -> Result<Option<V>>
     where
         K: Eq + Hash,
         V: Clone,
-        F: Future<Output = Result<Option<V>>>,
+        L: FnOnce() -> F,
+        F: Future<Output = Result<Option<V>>> + Send,
     {
         if let Some(value) = shelf.get(&key) {
             return Ok(Some(value));
         }
         let seen = self.epoch.load(Ordering::Acquire);
-        let value = load.await?;
+        let value = Box::pin(load()).await?;
         if let Some(value) = &value {
             let mut map = shelf.lock();
             if self.epoch.load(Ordering::Acquire) == seen {
@@ -90,29 +96,29 @@ impl Facts {
         Ok(value)
     }
 
-    pub async fn user_bot(
+    pub async fn user_bot<F: Future<Output = Result<Option<BotId>>> + Send>(
         &self,
         tenant: &TenantId,
         user: UserId,
-        load: impl Future<Output = Result<Option<BotId>>>,
+        load: impl FnOnce() -> F,
     ) -> Result<Option<BotId>> {
         self.through(&self.user_bots, (tenant.clone(), user), load)
             .await
     }
 
-    pub async fn bot(
+    pub async fn bot<F: Future<Output = Result<Option<Bot>>> + Send>(
         &self,
         tenant: &TenantId,
         id: BotId,
-        load: impl Future<Output = Result<Option<Bot>>>,
+        load: impl FnOnce() -> F,
     ) -> Result<Option<Bot>> {
         self.through(&self.bots, (tenant.clone(), id), load).await
     }
 
-    pub async fn tenant(
+    pub async fn tenant<F: Future<Output = Result<Option<Tenant>>> + Send>(
         &self,
         id: &TenantId,
-        load: impl Future<Output = Result<Option<Tenant>>>,
+        load: impl FnOnce() -> F,
     ) -> Result<Option<Tenant>> {
         self.through(&self.tenants, id.clone(), load).await
     }

@@ -156,7 +156,7 @@ impl Store {
         let url = &config.database_url;
         let mut options = ConnectOptions::new(url.clone());
         options
-            .max_connections(config.db_max_connections)
+            .max_connections(config.db_pool_size())
             // sqlx pings every connection it hands out by default: one more
             // round trip per statement. Only connections idle long enough to
             // have been dropped by a server or proxy are pinged.

@@ -60,7 +60,7 @@ impl Store {
     /// The tenant's settings, cached per process (they change only through
     /// [`Tx::update_tenant_settings`]).
     pub async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>> {
-        let read = async {
+        let read = || async move {
             let db = self.bound(id).await?;
             let row = scoped::<tenant::Entity>(id).one(&db).await?;
             Ok(row.map(|t| Tenant {

@@ -87,7 +87,7 @@ impl Store {
 
     /// The bot a user belongs to (it never changes): cached per process.
     pub async fn user_bot(&self, tenant: &TenantId, id: UserId) -> Result<Option<BotId>> {
-        let read = async {
+        let read = || async move {
             let db = self.bound(tenant).await?;
             let bot: Option<uuid::Uuid> = scoped::<user::Entity>(tenant)
                 .filter(user::Column::Id.eq(id.0))

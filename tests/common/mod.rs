@@ -178,7 +178,7 @@ impl TestServer {
             database_url: url,
             jwt_secret: Some(SECRET.into()),
             clock: clock.clone(),
-            db_max_connections: 5,
+            db_max_connections: Some(5),
             // Off unless a test is about the janitor: rules such as "expired
             // means absent" must hold with no sweep at all.
             janitor: botmem::config::Switch::Off,

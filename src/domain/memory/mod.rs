@@ -147,9 +147,10 @@ impl App {
             }
             Scope::Conversation | Scope::Temp => {
                 let id = r.conversation.unwrap_or(ConversationId(uuid::Uuid::nil()));
-                let conversation = self
-                    .store
-                    .find_conversation(&auth.tenant, id)
+                // Boxed: this read's future is kilobytes, and held inline
+                // it made every memory request's future as large (see
+                // `store::facts`).
+                let conversation = Box::pin(self.store.find_conversation(&auth.tenant, id))
                     .await?
                     .filter(|c| auth.may_see_bot(c.bot_id) && r.bot.is_none_or(|b| b == c.bot_id))
                     .ok_or(Error::NotFound("conversation"))?;
