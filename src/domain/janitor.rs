@@ -237,14 +237,11 @@ impl App {
         Ok(())
     }
 
-    /// One batch of expired variables, removed set-wise: the memories of
-    /// up to `batch` due rows are locked first, all at once in key order
-    /// (as every writer locks), then one `DELETE … RETURNING` removes their
-    /// rows that are still expired under those locks (a concurrent
-    /// writer's renewed value stays), each memory that lost rows steps its
-    /// version once, and the events are built from the returned rows.
-    /// Returns how many were removed, and where the batch stopped (`None`
-    /// when it found nothing: the sweep is done).
+    /// One batch of expired variables, removed set-wise as any write
+    /// would remove them (locks and versions: [`crate::store::Tx::expire_batch`]),
+    /// with the events built from the removed rows. Returns how many were
+    /// removed, and where the batch stopped (`None` when it found nothing:
+    /// the sweep is done).
     async fn expire_variables(
         &self,
         tenant: &TenantId,
@@ -253,28 +250,26 @@ impl App {
         after: Option<&ExpiryCursor>,
     ) -> Result<(usize, Option<ExpiryCursor>)> {
         let mut tx = self.store.begin(tenant).await?;
-        let found = tx.expired_batch(now, batch, after).await?;
-        let versions = tx.lock_memories(&found.owners, now).await?;
-        let removed = tx.delete_expired(&found, now).await?;
-        let owners = &found.owners;
+        let swept = tx.expire_batch(now, batch, after).await?;
         let at = self.clock.now();
-        let events: Vec<Event> = removed
+        let events: Vec<Event> = swept
+            .removed
             .iter()
-            .filter_map(|(key, name, last_version)| {
+            .filter_map(|row| {
                 Some(Event::Memory(MemoryEvent::expired(
                     tenant,
-                    *owners.get(key)?,
-                    *key,
-                    name,
-                    *last_version,
-                    versions.get(key)? + 1,
+                    row.bot,
+                    row.key,
+                    &row.name,
+                    row.last_version,
+                    *swept.versions.get(&row.key)?,
                     at,
                 )))
             })
             .collect();
         tx.stage(events);
         tx.commit().await?;
-        Ok((removed.len(), found.range.map(|(_, last)| last)))
+        Ok((swept.removed.len(), swept.stopped))
     }
 
     async fn all_bots(&self, tenant: &TenantId) -> Result<HashMap<BotId, Bot>> {

@@ -481,5 +481,5 @@ pub(crate) fn conflict_or_internal(err: sea_orm::DbErr, message: &str) -> crate:
 }
 
 pub use bus::{BusReceiver, EventBus};
-pub use memory::{ExpiredBatch, ExpiryCursor};
+pub use memory::{ExpiryCursor, SweptBatch, SweptRow};
 pub(crate) use page::page;
