@@ -335,7 +335,6 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks what types alone cannot: combinations and ranges.
     /// Every setting as `BOTMEM_NAME=value` lines, the way the environment
     /// would set it; the JWT secret and a database URL's password are
     /// masked, unset settings are left empty.
@@ -345,6 +344,8 @@ impl Config {
             shown.jwt_secret = Some("********".into());
         }
         shown.database_url = mask_password(&shown.database_url);
+        // Defaults that depend on the database are shown as they apply.
+        shown.db_max_connections = Some(self.db_pool_size());
         let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&shown) else {
             return String::new();
         };
@@ -392,6 +393,7 @@ impl Config {
         Ok(Some(origins))
     }
 
+    /// Checks what types alone cannot: combinations and ranges.
     pub fn validate(&self) -> Result<(), String> {
         self.cors_origin_list()?;
         let reserved = ["sub", "exp", "nbf", "iss", "aud", "bots"];

@@ -240,6 +240,7 @@ mod no_database {
             "BOTMEM_JWT_SECRET=********",
             "BOTMEM_DATABASE_URL=postgres://app:********@db.internal/botmem",
             "BOTMEM_JANITOR_BATCH_SIZE=250",
+            "BOTMEM_DB_MAX_CONNECTIONS=16",
             "BOTMEM_LISTEN=127.0.0.1:8080",
             "BOTMEM_INTROSPECTION=on",
             "BOTMEM_CORS_ORIGINS=",
@@ -249,6 +250,17 @@ mod no_database {
                 "no {line} in\n{printed}"
             );
         }
+        // The pool's default depends on the database; a set value wins.
+        let embedded = stdout_of(botmem().arg("config"));
+        assert!(
+            embedded.lines().any(|l| l == "BOTMEM_DB_MAX_CONNECTIONS=4"),
+            "{embedded}"
+        );
+        let set = stdout_of(botmem().env("BOTMEM_DB_MAX_CONNECTIONS", "9").arg("config"));
+        assert!(
+            set.lines().any(|l| l == "BOTMEM_DB_MAX_CONNECTIONS=9"),
+            "{set}"
+        );
         let help =
             String::from_utf8(botmem().args(["serve", "--help"]).output().unwrap().stdout).unwrap();
         for line in printed.lines() {
