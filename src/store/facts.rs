@@ -70,8 +70,9 @@ impl Facts {
     ///
     /// `load` makes its read only on a miss, and that read is boxed: a
     /// database read's future is kilobytes, and held inline it made every
-    /// future that awaits a lookup as large, copied on each poll's move
-    /// (`memmove` was the top symbol of a cached memory read's profile).
+    /// future that awaits a lookup as large, copied each time one was built
+    /// and handed on, hit or miss (`memmove` was the top symbol of a cached
+    /// memory read's profile).
     async fn through<K, V, F, L>(&self, shelf: &Shelf<K, V>, key: K, load: L) -> Result<Option<V>>
     where
         K: Eq + Hash,

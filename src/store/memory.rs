@@ -52,13 +52,6 @@ impl ExpiryCursor {
     }
 }
 
-impl ExpiryCursor {
-    /// Its place in the index, for comparing two cursors.
-    fn tuple_key(&self) -> (DateTime<Utc>, &str, uuid::Uuid, &str) {
-        (self.expires_at, &self.scope, self.owner_id, &self.name)
-    }
-}
-
 /// A variable a janitor batch removed.
 pub struct SweptRow {
     pub key: OwnerKey,
@@ -737,17 +730,28 @@ impl Tx {
             ],
         );
         let rows = DeletedRow::find_by_statement(delete).all(self.db()).await?;
-        let mut stopped: Option<ExpiryCursor> = None;
+        // The rows come back in no set order: the batch stopped at the
+        // greatest in the index.
+        let stopped = rows
+            .iter()
+            .max_by(|a, b| {
+                (a.expires_at, &a.scope, a.owner_id, &a.name).cmp(&(
+                    b.expires_at,
+                    &b.scope,
+                    b.owner_id,
+                    &b.name,
+                ))
+            })
+            .map(|last| ExpiryCursor {
+                expires_at: last.expires_at,
+                scope: last.scope.clone(),
+                owner_id: last.owner_id,
+                name: last.name.clone(),
+            });
         let mut bots = BTreeMap::new();
         let mut removed = Vec::with_capacity(rows.len());
         for row in rows {
-            let cursor = ExpiryCursor {
-                expires_at: row.expires_at,
-                scope: row.scope,
-                owner_id: row.owner_id,
-                name: row.name,
-            };
-            let Some(scope) = Scope::parse(&cursor.scope) else {
+            let Some(scope) = Scope::parse(&row.scope) else {
                 continue;
             };
             let key = OwnerKey {
@@ -758,20 +762,13 @@ impl Tx {
             removed.push(SweptRow {
                 key,
                 bot: BotId(row.bot_id),
-                name: cursor.name.clone(),
+                name: row.name,
                 last_version: row.version,
             });
-            // The batch's rows come back in no set order: keep the last.
-            if stopped
-                .as_ref()
-                .is_none_or(|s| cursor.tuple_key() > s.tuple_key())
-            {
-                stopped = Some(cursor);
-            }
         }
         let mut versions = BTreeMap::new();
         let owners: Vec<(OwnerKey, BotId)> = bots.into_iter().collect();
-        // Six values a memory, well inside SQLite's 32 766.
+        // Five values a memory, well inside SQLite's 32 766.
         for chunk in owners.chunks(1000) {
             let statement = step_or_create_sqlite(self.tenant(), chunk, now);
             for row in Stepped::find_by_statement(statement).all(self.db()).await? {
