@@ -696,11 +696,9 @@ impl Tx {
         let found = self.expired_batch(now, limit, after).await?;
         let locked = self.lock_memories(&found.owners, now).await?;
         let removed = self.delete_batch_postgres(&found, now).await?;
-        let mut versions = BTreeMap::new();
-        let removed = removed
+        let removed: Vec<SweptRow> = removed
             .into_iter()
             .filter_map(|(key, name, last_version)| {
-                versions.insert(key, locked.get(&key)? + 1);
                 Some(SweptRow {
                     key,
                     bot: *found.owners.get(&key)?,
@@ -708,6 +706,11 @@ impl Tx {
                     last_version,
                 })
             })
+            .collect();
+        // The DELETE stepped each memory that lost rows once.
+        let versions = removed
+            .iter()
+            .filter_map(|row| Some((row.key, locked.get(&row.key)? + 1)))
             .collect();
         Ok(SweptBatch {
             removed,
@@ -748,26 +751,27 @@ impl Tx {
                 owner_id: last.owner_id,
                 name: last.name.clone(),
             });
-        let mut bots = BTreeMap::new();
-        let mut removed = Vec::with_capacity(rows.len());
-        for row in rows {
-            let Some(scope) = Scope::parse(&row.scope) else {
-                continue;
-            };
-            let key = OwnerKey {
-                scope,
-                owner_id: row.owner_id,
-            };
-            bots.insert(key, BotId(row.bot_id));
-            removed.push(SweptRow {
-                key,
-                bot: BotId(row.bot_id),
-                name: row.name,
-                last_version: row.version,
-            });
-        }
+        let removed: Vec<SweptRow> = rows
+            .into_iter()
+            .filter_map(|row| {
+                Some(SweptRow {
+                    key: OwnerKey {
+                        scope: Scope::parse(&row.scope)?,
+                        owner_id: row.owner_id,
+                    },
+                    bot: BotId(row.bot_id),
+                    name: row.name,
+                    last_version: row.version,
+                })
+            })
+            .collect();
+        let owners: Vec<(OwnerKey, BotId)> = removed
+            .iter()
+            .map(|row| (row.key, row.bot))
+            .collect::<BTreeMap<_, _>>()
+            .into_iter()
+            .collect();
         let mut versions = BTreeMap::new();
-        let owners: Vec<(OwnerKey, BotId)> = bots.into_iter().collect();
         // Five values a memory, well inside SQLite's 32 766.
         for chunk in owners.chunks(1000) {
             let statement = step_or_create_sqlite(self.tenant(), chunk, now);
